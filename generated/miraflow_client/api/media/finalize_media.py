@@ -1,0 +1,197 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.media_finalize_request import MediaFinalizeRequest
+from ...models.media_finalize_response import MediaFinalizeResponse
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: MediaFinalizeRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/media/finalize",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | MediaFinalizeResponse | None:
+    if response.status_code == 200:
+        response_200 = MediaFinalizeResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 500:
+        response_500 = Error.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | MediaFinalizeResponse]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MediaFinalizeRequest,
+) -> Response[Error | MediaFinalizeResponse]:
+    """Finish an audio upload
+
+     Confirms that the bytes were uploaded. Answers 400 when the uploaded size does not match the size
+    given to `initialize`. Assumption: the public docs do not say whether finalize may be repeated;
+    clients should not retry it.
+
+    Args:
+        body (MediaFinalizeRequest): Confirm an upload.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | MediaFinalizeResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MediaFinalizeRequest,
+) -> Error | MediaFinalizeResponse | None:
+    """Finish an audio upload
+
+     Confirms that the bytes were uploaded. Answers 400 when the uploaded size does not match the size
+    given to `initialize`. Assumption: the public docs do not say whether finalize may be repeated;
+    clients should not retry it.
+
+    Args:
+        body (MediaFinalizeRequest): Confirm an upload.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | MediaFinalizeResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MediaFinalizeRequest,
+) -> Response[Error | MediaFinalizeResponse]:
+    """Finish an audio upload
+
+     Confirms that the bytes were uploaded. Answers 400 when the uploaded size does not match the size
+    given to `initialize`. Assumption: the public docs do not say whether finalize may be repeated;
+    clients should not retry it.
+
+    Args:
+        body (MediaFinalizeRequest): Confirm an upload.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | MediaFinalizeResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MediaFinalizeRequest,
+) -> Error | MediaFinalizeResponse | None:
+    """Finish an audio upload
+
+     Confirms that the bytes were uploaded. Answers 400 when the uploaded size does not match the size
+    given to `initialize`. Assumption: the public docs do not say whether finalize may be repeated;
+    clients should not retry it.
+
+    Args:
+        body (MediaFinalizeRequest): Confirm an upload.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | MediaFinalizeResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

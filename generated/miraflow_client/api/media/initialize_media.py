@@ -1,0 +1,192 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.media_initialize_request import MediaInitializeRequest
+from ...models.media_initialize_response import MediaInitializeResponse
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: MediaInitializeRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/media/initialize",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | MediaInitializeResponse | None:
+    if response.status_code == 200:
+        response_200 = MediaInitializeResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 500:
+        response_500 = Error.from_dict(response.json())
+
+        return response_500
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | MediaInitializeResponse]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MediaInitializeRequest,
+) -> Response[Error | MediaInitializeResponse]:
+    """Start an audio upload
+
+     Reserves a `mediaId` and returns the `uploadUrl` to `PUT` the file's bytes to (with the same
+    `Content-Type`). Then call `/api/media/finalize`, and create a video from the `mediaId` with a
+    multipart create.
+
+    Args:
+        body (MediaInitializeRequest): Describe the audio file to upload.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | MediaInitializeResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MediaInitializeRequest,
+) -> Error | MediaInitializeResponse | None:
+    """Start an audio upload
+
+     Reserves a `mediaId` and returns the `uploadUrl` to `PUT` the file's bytes to (with the same
+    `Content-Type`). Then call `/api/media/finalize`, and create a video from the `mediaId` with a
+    multipart create.
+
+    Args:
+        body (MediaInitializeRequest): Describe the audio file to upload.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | MediaInitializeResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MediaInitializeRequest,
+) -> Response[Error | MediaInitializeResponse]:
+    """Start an audio upload
+
+     Reserves a `mediaId` and returns the `uploadUrl` to `PUT` the file's bytes to (with the same
+    `Content-Type`). Then call `/api/media/finalize`, and create a video from the `mediaId` with a
+    multipart create.
+
+    Args:
+        body (MediaInitializeRequest): Describe the audio file to upload.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | MediaInitializeResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: MediaInitializeRequest,
+) -> Error | MediaInitializeResponse | None:
+    """Start an audio upload
+
+     Reserves a `mediaId` and returns the `uploadUrl` to `PUT` the file's bytes to (with the same
+    `Content-Type`). Then call `/api/media/finalize`, and create a video from the `mediaId` with a
+    multipart create.
+
+    Args:
+        body (MediaInitializeRequest): Describe the audio file to upload.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | MediaInitializeResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import (
+    Any,
+    Literal,
+    Self,
+    TypeVar,
+    cast,
+)
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="JobQueued")
+
+
+@_attrs_define
+class JobQueued:
+    """The job is queued, waiting for a render slot."""
+
+    result: Literal["success"]
+    status: Literal["inference_started"]
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        result = self.result
+
+        status = self.status
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "result": result,
+                "status": status,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        result = cast(Literal["success"], d.pop("result"))
+        if result != "success":
+            raise ValueError(f"result must match const 'success', got '{result}'")
+
+        status = cast(Literal["inference_started"], d.pop("status"))
+        if status != "inference_started":
+            raise ValueError(
+                f"status must match const 'inference_started', got '{status}'"
+            )
+
+        job_queued = cls(
+            result=result,
+            status=status,
+        )
+
+        job_queued.additional_properties = d
+        return job_queued
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
