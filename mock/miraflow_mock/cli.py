@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from miraflow_mock.prism import NodeToolsError, PrismProcess
@@ -37,6 +38,35 @@ def _run_prism(args: argparse.Namespace) -> int:
     return code or 1
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    from miraflow_mock.simulator.config import DEFAULT_TENANTS, SimulatorConfig, parse_tenant
+    from miraflow_mock.simulator.server import serve
+
+    try:
+        tenants = tuple(parse_tenant(value, index) for index, value in enumerate(args.tenant, 1)) or DEFAULT_TENANTS
+        config = SimulatorConfig(
+            tenants=tenants,
+            time_scale=args.time_scale,
+            clock=args.clock,
+            workers=args.workers,
+            fail_rate=args.fail_rate,
+            seed=args.seed,
+            state=args.state,
+            bugs=frozenset(args.bug),
+        )
+    except ValueError as exc:
+        print(f"miraflow-mock serve: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return serve(config, host=args.host, port=args.port, validate=args.validate)
+    except NodeToolsError as exc:
+        print(f"miraflow-mock serve: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"miraflow-mock serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `miraflow-mock`."""
     parser = argparse.ArgumentParser(
@@ -57,6 +87,51 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="warn", choices=["fatal", "error", "warn"], help="Prism's log level (default: warn)"
     )
     prism.set_defaults(run=_run_prism)
+
+    from miraflow_mock.simulator.config import BUGS
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the stateful simulator of the Miraflow service",
+        description="Run a stateful simulator of the Miraflow service: tenants, credits, jobs that progress "
+        "through the spec's lifecycle, real MP4 output, an admin API under /__admin. See mock/README.md.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=4010, help="port to listen on; 0 picks a free one (default: 4010)")
+    serve.add_argument(
+        "--time-scale", type=float, default=1.0, metavar="S", help="multiply every job duration by S (default: 1.0)"
+    )
+    serve.add_argument(
+        "--clock",
+        choices=["real", "manual"],
+        default="real",
+        help="manual: time stands still until POST /__admin/clock/advance (default: real)",
+    )
+    serve.add_argument("--workers", type=int, default=2, metavar="N", help="render slots per tenant (default: 2)")
+    serve.add_argument(
+        "--tenant",
+        action="append",
+        default=[],
+        metavar="KEY:CREDITS",
+        help="an account (repeatable); replaces the defaults sk-demo-1:1000 and sk-demo-2:1000",
+    )
+    serve.add_argument("--fail-rate", type=float, default=0.0, metavar="P", help="share of jobs that fail (default: 0)")
+    serve.add_argument("--seed", type=int, default=None, metavar="N", help="make every random choice reproducible")
+    serve.add_argument(
+        "--state", type=Path, default=None, metavar="FILE.sqlite", help="persist state in SQLite (default: memory)"
+    )
+    serve.add_argument(
+        "--validate", action="store_true", help="serve through Prism's validation proxy (prism proxy --errors)"
+    )
+    serve.add_argument(
+        "--bug",
+        action="append",
+        default=[],
+        choices=sorted(BUGS),
+        metavar="NAME",
+        help="break the contract on purpose (repeatable): " + ", ".join(sorted(BUGS)),
+    )
+    serve.set_defaults(run=_run_serve)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""The stateful Miraflow simulator behind `miraflow-mock serve`."""

@@ -1,0 +1,193 @@
+"""The simulator's ASGI application: routes from the spec, plus the layer that journals requests and injects faults.
+
+Routing (this module), request handling (responses.py), state and rules (backend.py) and the job lifecycle (jobs.py)
+are kept apart, as in moto's urls/responses/models split.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tempfile
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, Router
+
+from miraflow.spec import load_spec
+from miraflow_mock.simulator.admin import admin_routes
+from miraflow_mock.simulator.backend import Backend
+from miraflow_mock.simulator.clock import Clock, ManualClock, RealClock
+from miraflow_mock.simulator.config import SimulatorConfig
+from miraflow_mock.simulator.faults import Fault, FaultStore
+from miraflow_mock.simulator.journal import Entry, Journal
+from miraflow_mock.simulator.responses import Api, error_response
+from miraflow_mock.simulator.store import MemoryStore, SqliteStore, Store
+from miraflow_mock.simulator.validation import RequestValidator
+
+__all__ = ["Simulator"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+class Simulator:
+    """One simulated Miraflow service: its state, and the ASGI app serving it (the instance is the app)."""
+
+    def __init__(self, config: SimulatorConfig, files: Path | None = None) -> None:
+        self.config = config
+        self.clock: Clock = ManualClock() if config.clock == "manual" else RealClock()
+        store: Store = SqliteStore(config.state) if config.state else MemoryStore()
+        if files is None:
+            files = Path(f"{config.state}.files") if config.state else Path(tempfile.mkdtemp(prefix="miraflow-sim-"))
+        self.files = files
+        self.backend = Backend(config, self.clock, store, files)
+        self.journal = Journal(config.journal_limit)
+        spec = load_spec()
+        self._operations = _operation_table(spec)
+        self.faults = FaultStore({(method, path): op for method, path, _, op in self._operations})
+        self.api = Api(self.backend, RequestValidator(spec))
+        handlers = self.api.handlers()
+        routes = [
+            *admin_routes(self.backend, self.journal, self.faults),
+            Route("/__files/videos/{videoId}.mp4", self.api.signed_video, methods=["GET"]),
+            Route("/__files/uploads/{mediaId}", self.api.signed_upload, methods=["PUT"]),
+            # Concrete paths first, so /api/video/create is never taken for /api/video/{videoId}.
+            *(
+                Route(path, handlers[op], methods=[method])
+                for method, path, _, op in sorted(self._operations, key=lambda row: "{" in row[1])
+            ),
+        ]
+        self.router = Router(routes=routes, default=_not_found)
+
+    def close(self) -> None:
+        """Release the persistence store."""
+        self.backend.store.close()
+
+    def operation_of(self, method: str, path: str) -> str | None:
+        """The spec's operationId a request is for, or None."""
+        for op_method, _, pattern, operation_id in self._operations:
+            if op_method == method and pattern.match(path):
+                return operation_id
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection event: journal it, inject a pending fault if one applies, else route it."""
+        if scope["type"] != "http" or scope["path"].startswith("/__admin"):
+            await self.router(scope, receive, send)
+            return
+        entry = Entry(
+            time=self.clock.now(),
+            method=scope["method"],
+            path=scope["path"],
+            query=scope.get("query_string", b"").decode("latin-1"),
+            operation_id=self.operation_of(scope["method"], scope["path"]),
+        )
+
+        async def journaled_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry.status = message["status"]
+            await send(message)
+
+        try:
+            fault = self.faults.take(entry.operation_id)
+            if fault is None:
+                await self.router(scope, receive, journaled_send)
+            else:
+                await self._misbehave(fault, scope, receive, journaled_send, send)
+        finally:
+            entry.tenant = scope.get("miraflow.tenant")
+            entry.body = scope.get("miraflow.body")
+            self.journal.add(entry)
+
+    async def _misbehave(self, fault: Fault, scope: Scope, receive: Receive, send: Send, raw_send: Send) -> None:
+        if fault.latency:
+            await asyncio.sleep(fault.latency)
+        if fault.status is not None:
+            headers = {"Retry-After": _seconds(fault.retry_after)} if fault.retry_after is not None else None
+            await error_response(fault.status, f"simulated {fault.status} (injected fault)", headers)(
+                scope, receive, send
+            )
+        elif fault.failure_body:
+            await JSONResponse({"result": "failure", "error": "simulated failure (injected fault)"})(
+                scope, receive, send
+            )
+        elif fault.drop == "before":
+            await _drop(raw_send)
+        elif fault.drop == "after":
+
+            async def swallow(message: Message) -> None:
+                return None
+
+            await self.router(scope, receive, swallow)
+            await _drop(raw_send)
+        elif fault.truncate:
+            await self.router(scope, receive, _truncating(send, raw_send))
+        else:
+            await self.router(scope, receive, send)
+
+
+def _operation_table(spec: Any) -> list[tuple[str, str, re.Pattern[str], str]]:
+    """(METHOD, path template, compiled pattern, operationId) for every operation of the spec."""
+    table = []
+    for path, item in spec["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
+        for method, operation in item.items():
+            if method in _METHODS:
+                table.append((method.upper(), path, pattern, operation["operationId"]))
+    # Concrete paths before templated ones: POST /api/video/create is not getVideo.
+    table.sort(key=lambda row: row[1].count("{"))
+    return table
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    response: Response = error_response(404, "Not found")
+    await response(scope, receive, send)
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+async def _drop(raw_send: Send) -> None:
+    """Close the client's connection without an answer."""
+    # uvicorn gives the app its connection's bound `send`; the transport behind it is the only way to hang up
+    # without a response. Simulator-only: a server that hides it gets headers and then a closed connection.
+    transport = getattr(getattr(raw_send, "__self__", None), "transport", None)
+    if transport is not None:
+        transport.close()
+        for _ in range(3):  # let the server notice, so it does not try to answer on the closed connection
+            await asyncio.sleep(0)
+        return
+    await raw_send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
+
+
+def _truncating(send: Send, raw_send: Send) -> Send:
+    """A `send` that passes the full Content-Length but only half the body, then hangs up."""
+    state = {"limit": -1, "sent": 0, "done": False}
+
+    async def truncating_send(message: Message) -> None:
+        if state["done"]:
+            return
+        if message["type"] == "http.response.start":
+            length = dict(message.get("headers", [])).get(b"content-length", b"0")
+            state["limit"] = int(length) // 2
+            await send(message)
+            return
+        body: bytes = message.get("body", b"")
+        room = state["limit"] - state["sent"]
+        if len(body) < room:
+            state["sent"] += len(body)
+            await send({**message, "more_body": True})
+            return
+        await send({"type": "http.response.body", "body": body[:room], "more_body": True})
+        state["done"] = True
+        await _drop(raw_send)
+
+    return truncating_send

@@ -1,0 +1,97 @@
+"""Running the simulator: uvicorn on a loopback socket, one ready line, clean stop on SIGINT/SIGTERM.
+
+With `validate`, the simulator listens on an internal port behind Prism's validation proxy (`prism proxy --errors`),
+so every response is checked against openapi.yaml at run time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import sys
+
+import uvicorn
+
+from miraflow_mock.prism import PrismProcess
+from miraflow_mock.simulator.app import Simulator
+from miraflow_mock.simulator.config import SimulatorConfig
+
+__all__ = ["bind", "serve"]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (port 0: a free one)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def _uvicorn_config(app: Simulator) -> uvicorn.Config:
+    kwargs: dict[str, object] = {}
+    with contextlib.suppress(ImportError):
+        import httptools  # noqa: F401
+
+        kwargs["http"] = "httptools"
+    with contextlib.suppress(ImportError):
+        import uvloop  # noqa: F401
+
+        kwargs["loop"] = "uvloop"
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=3,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def _serve(
+    simulator: Simulator, sock: socket.socket, announce: str, validate: bool, host: str, port: int
+) -> None:
+    server = uvicorn.Server(_uvicorn_config(simulator))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            await task
+            return
+        await asyncio.sleep(0.01)
+    url = f"http://{host}:{sock.getsockname()[1]}"
+    prism: PrismProcess | None = None
+    if validate:
+        prism = PrismProcess(mode="proxy", host=host, port=port, upstream=url, errors=True)
+        try:
+            await asyncio.to_thread(prism.start)
+        except BaseException:
+            server.should_exit = True
+            await task
+            raise
+        print(f"miraflow-mock serve: admin API (not proxied) at {url}/__admin", file=sys.stderr)
+        url = prism.url
+    print(f"{announce}: ready at {url} (API root {url}/api)", flush=True)
+    try:
+        await task
+    finally:
+        if prism is not None:
+            prism.stop()
+
+
+def serve(config: SimulatorConfig, *, host: str = "127.0.0.1", port: int = 4010, validate: bool = False) -> int:
+    """Run the simulator until SIGINT or SIGTERM; returns the exit code."""
+    simulator = Simulator(config)
+    sock = bind(host, 0 if validate else port)
+    try:
+        asyncio.run(_serve(simulator, sock, "miraflow-mock serve", validate, host, port))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+        simulator.close()
+        if config.state is None:
+            shutil.rmtree(simulator.files, ignore_errors=True)
+    return 0
