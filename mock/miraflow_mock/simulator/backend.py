@@ -112,6 +112,8 @@ class Backend:
         for record in saved["uploads"]:
             upload = Upload(**record)
             self.uploads[upload.id] = upload
+        # A seeded generator restarts at its beginning: move it on past what the earlier run drew.
+        self.rng = random.Random(f"{self.config.seed}:{len(self.jobs)}:{len(self.uploads)}")
 
     def _persist_initial(self) -> None:
         self.store.save_meta("secret", self.secret.hex())
@@ -155,8 +157,11 @@ class Backend:
         self.slots.setdefault(job.tenant, SlotSchedule(self.config.workers)).occupy(job.slot, job.ended_at)
 
     def new_id(self) -> str:
-        """A fresh id shaped like the API's (a 25-character cuid), reproducible under `--seed`."""
-        return "c" + "".join(self.rng.choice(_ID_ALPHABET) for _ in range(24))
+        """A fresh id shaped like the API's (a 25-character cuid), reproducible under `--seed`, never reused."""
+        while True:
+            candidate = "c" + "".join(self.rng.choice(_ID_ALPHABET) for _ in range(24))
+            if candidate not in self.jobs and candidate not in self.videos and candidate not in self.uploads:
+                return candidate
 
     # --- auth ----------------------------------------------------------------------------------------------------
 
@@ -391,8 +396,9 @@ class Backend:
             raise ApiError(400, f"uploaded {upload.received} bytes but initialize said {upload.declared_size}")
         try:
             upload.audio_seconds = probe_audio_seconds(self.files / "uploads" / media_id)
-        except ValueError as exc:
-            raise ApiError(400, f"the upload is not audio the service can read: {exc}") from None
+        except (ValueError, OSError):
+            # The renderer's message names a server-side path: not for the client.
+            raise ApiError(400, "the upload is not audio the service can decode") from None
         upload.finalized = True
         self.store.save_upload(upload.to_record())
 

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import shutil
 import socket
-import sys
 
 import uvicorn
 
@@ -61,7 +60,7 @@ async def _serve(
             await task
             return
         await asyncio.sleep(0.01)
-    url = f"http://{host}:{sock.getsockname()[1]}"
+    url = admin = f"http://{host}:{sock.getsockname()[1]}"
     prism: PrismProcess | None = None
     if validate:
         prism = PrismProcess(mode="proxy", host=host, port=port, upstream=url, errors=True)
@@ -71,9 +70,8 @@ async def _serve(
             server.should_exit = True
             await task
             raise
-        print(f"miraflow-mock serve: admin API (not proxied) at {url}/__admin", file=sys.stderr)
         url = prism.url
-    print(f"{announce}: ready at {url} (API root {url}/api)", flush=True)
+    print(f"{announce}: ready at {url} (API root {url}/api, admin {admin}/__admin)", flush=True)
     try:
         await task
     finally:

@@ -1,0 +1,188 @@
+"""Run a simulator from Python or from tests: `start_simulator()` and the `SimulatorHandle` it returns.
+
+```python
+from miraflow_mock.testing import start_simulator
+
+with start_simulator(clock="manual", seed=1) as sim:
+    client = MyIntegration(api_root=sim.api_root, api_key=sim.key)
+    job = client.start_video()
+    sim.advance(600)  # ten minutes on the simulator's clock, at once
+    assert client.status(job) == "inference_complete"
+```
+
+The simulator runs as a subprocess (`python -m miraflow_mock serve`) on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from miraflow_mock.simulator.config import DEFAULT_TENANTS
+
+__all__ = ["SimulatorError", "SimulatorHandle", "start_simulator"]
+
+_READY = re.compile(r"ready at (?P<url>http://\S+) \(API root \S+, admin (?P<admin>http://\S+)/__admin\)")
+
+
+class SimulatorError(RuntimeError):
+    """The simulator did not start, or an admin call failed."""
+
+
+@dataclass
+class SimulatorHandle:
+    """A running simulator: its URLs, its tenants' keys, and helpers for its admin API."""
+
+    url: str
+    admin_url: str
+    keys: tuple[str, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    process: subprocess.Popen[str] | None = field(default=None, repr=False)
+    _http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30.0), repr=False)
+
+    @property
+    def api_root(self) -> str:
+        """The API root to configure clients with, such as `http://127.0.0.1:PORT/api`."""
+        return self.url + "/api"
+
+    @property
+    def key(self) -> str:
+        """The first tenant's API key."""
+        return self.keys[0]
+
+    def admin(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        """Call the admin API (`path` below `/__admin`) and return its JSON answer."""
+        response = self._http.request(method, f"{self.admin_url}/__admin{path}", json=body)
+        if response.status_code >= 400:
+            raise SimulatorError(f"{method} /__admin{path}: {response.status_code} {response.text}")
+        return response.json()
+
+    def advance(self, seconds: float) -> float:
+        """Move a manual clock forward; returns the new time."""
+        return float(self.admin("POST", "/clock/advance", {"seconds": seconds})["now"])
+
+    def now(self) -> float:
+        """The simulator's clock."""
+        return float(self.admin("GET", "/clock")["now"])
+
+    def add_fault(self, **fault: Any) -> str:
+        """Inject a fault (fields as in mock/README.md, e.g. `operationId="getJobStatus", status=429, retryAfter=1`)."""
+        return str(self.admin("POST", "/faults", fault)["id"])
+
+    def clear_faults(self) -> None:
+        """Remove every pending fault."""
+        self.admin("DELETE", "/faults")
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The request journal, oldest first."""
+        return list(self.admin("GET", "/requests")["requests"])
+
+    def count_requests(self, method: str | None = None, url_path: str | None = None) -> int:
+        """How many journaled requests match the method and path (None: any)."""
+        body = {key: value for key, value in (("method", method), ("urlPath", url_path)) if value is not None}
+        return int(self.admin("POST", "/requests/count", body)["count"])
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every job, with tenant, mode, state and its times on the simulator's clock."""
+        return list(self.admin("GET", "/jobs")["jobs"])
+
+    def tenants(self) -> list[dict[str, Any]]:
+        """Every tenant's name, key hint and credits."""
+        return list(self.admin("GET", "/tenants")["tenants"])
+
+    def set_credits(self, key: str, credits: int) -> None:
+        """Set a tenant's balance (adding the tenant if the key is new)."""
+        self.admin("POST", "/tenants", {"key": key, "credits": credits})
+
+    def reset(self) -> None:
+        """Back to the state at start."""
+        self.admin("POST", "/reset")
+
+    def stop(self) -> None:
+        """Stop the simulator (SIGINT, then SIGKILL if it lingers)."""
+        self._http.close()
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> SimulatorHandle:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_simulator(
+    *,
+    clock: str = "real",
+    time_scale: float = 1.0,
+    workers: int = 2,
+    fail_rate: float = 0.0,
+    seed: int | None = None,
+    tenants: Mapping[str, int] | None = None,
+    bugs: Iterable[str] = (),
+    state: Path | None = None,
+    validate: bool = False,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    startup_timeout: float = 60.0,
+) -> SimulatorHandle:
+    """Start `miraflow-mock serve` with these options on a free loopback port; wait until it is ready."""
+    args = ["serve", "--host", host, "--port", str(port), "--clock", clock, "--time-scale", str(time_scale)]
+    args += ["--workers", str(workers), "--fail-rate", str(fail_rate)]
+    if seed is not None:
+        args += ["--seed", str(seed)]
+    for key, credits in (tenants or {}).items():
+        args += ["--tenant", f"{key}:{credits}"]
+    for bug in bugs:
+        args += ["--bug", bug]
+    if state is not None:
+        args += ["--state", str(state)]
+    if validate:
+        args.append("--validate")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "miraflow_mock", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + startup_timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], 0.2)
+        if ready:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if match := _READY.search(line):
+                keys = tuple(tenants) if tenants else tuple(tenant.key for tenant in DEFAULT_TENANTS)
+                options = {"clock": clock, "time_scale": time_scale, "workers": workers, "fail_rate": fail_rate}
+                return SimulatorHandle(
+                    url=match["url"], admin_url=match["admin"], keys=keys, options=options, process=process
+                )
+        elif process.poll() is not None:
+            break
+    process.kill()
+    process.wait()
+    raise SimulatorError(f"the simulator did not start (miraflow-mock {' '.join(args)})")

@@ -1,0 +1,111 @@
+"""Miraflow's photo-avatar guide against the simulator: its own Python client unchanged, its flow via our client."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import av
+import pytest
+import requests
+
+from miraflow.base_url import server_root
+from miraflow.spec import lifecycle
+from miraflow_client import AuthenticatedClient
+from miraflow_client.api.avatars import list_avatars
+from miraflow_client.api.videos import create_video, download_video, get_job_status, get_video
+from miraflow_client.models import AvatarList, CreateVideoRequest, CreateVideoResponse, JobComplete, VideoDetail
+from miraflow_client.types import File
+from miraflow_mock.testing import SimulatorHandle
+from tests.simulator import guide_client
+
+GUIDE_KEY = "YOUR_API_KEY"  # the guide's client hard-codes its placeholder key
+
+
+class SimulatorTime:
+    """`time` as the guide's module sees it: the simulator's manual clock, which `sleep` moves forward."""
+
+    def __init__(self, sim: SimulatorHandle) -> None:
+        self.sim = sim
+
+    def time(self) -> float:
+        return self.sim.now()
+
+    def sleep(self, seconds: float) -> None:
+        self.sim.advance(seconds)
+
+
+def _session_for(sim: SimulatorHandle) -> type[requests.Session]:
+    """A requests.Session that sends the guide's https://miraflow.ai/api traffic to the simulator instead."""
+
+    class RedirectedSession(requests.Session):
+        def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+            target = str(url).replace("https://miraflow.ai/api", sim.api_root)
+            return super().request(method, target, *args, **kwargs)
+
+    return RedirectedSession
+
+
+@pytest.fixture
+def guide_sim(miraflow_simulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> SimulatorHandle:
+    sim: SimulatorHandle = miraflow_simulator_factory(clock="manual", seed=3, tenants={GUIDE_KEY: 1000})
+    monkeypatch.setattr(guide_client, "time", SimulatorTime(sim))
+    monkeypatch.setattr(guide_client.requests, "Session", _session_for(sim))
+    return sim
+
+
+def test_guides_marketing_campaign_runs_unchanged(
+    guide_sim: SimulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guide_client.create_personalized_marketing_campaign()
+    out = capsys.readouterr().out
+    assert "Using photo avatar: Margot" in out
+    assert out.count("✅ Video creation completed successfully!") == 2
+    assert "🎉 Marketing video is ready for download!" in out
+    assert "Error" not in out and "failed" not in out
+    jobs = guide_sim.jobs()
+    assert [(job["name"], job["mode"], job["state"]) for job in jobs] == [
+        ("Marketing Preview - Face Cropped", "face_cropped", "inference_complete"),
+        ("Marketing Campaign - Full Background", "full_background", "inference_complete"),
+    ]
+    creates = [entry for entry in guide_sim.requests() if entry["path"] == "/api/video/create"]
+    assert [entry["body"]["im2vid_full"] for entry in creates] == [False, True]
+
+
+def test_guides_error_handling_example_runs_unchanged(
+    guide_sim: SimulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guide_client.handle_video_creation_errors()
+    assert "Success: Job created with ID c" in capsys.readouterr().out
+    guide_sim.set_credits(GUIDE_KEY, 0)
+    guide_client.handle_video_creation_errors()
+    # The guide's client calls raise_for_status(), so "not enough credits" reaches it as an HTTP error.
+    assert "Network error: 400 Client Error" in capsys.readouterr().out
+
+
+def test_guide_flow_through_the_generated_client(miraflow_simulator: SimulatorHandle) -> None:
+    sim = miraflow_simulator
+    with AuthenticatedClient(
+        base_url=server_root(sim.api_root), token=sim.key, prefix="", auth_header_name="x-api-key"
+    ) as client:
+        avatars = list_avatars.sync(client=client)
+        assert isinstance(avatars, AvatarList)
+        photo = next(avatar for avatar in avatars.avatars if avatar.is_photo)
+        results = []
+        for full in (False, True):
+            created = create_video.sync(
+                client=client,
+                body=CreateVideoRequest(avatar_id=photo.id, name=f"guide-{full}", text="Hi there!", im2vid_full=full),
+            )
+            assert isinstance(created, CreateVideoResponse)
+            mode = lifecycle().mode_for(is_photo=True, im2vid_full=full)
+            sim.advance(mode.duration.max)
+            status = get_job_status.sync(created.job_id, client=client)
+            assert isinstance(status, JobComplete)
+            assert isinstance(get_video.sync(status.video_id, client=client), VideoDetail)
+            file = download_video.sync(status.video_id, client=client)
+            assert isinstance(file, File)
+            with av.open(io.BytesIO(file.payload.read())) as container:
+                stream = container.streams.video[0]
+                results.append(round(stream.codec_context.width / stream.codec_context.height, 2))
+    assert results == [1.0, round(16 / 9, 2)]
