@@ -152,12 +152,22 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def contract(session: nox.Session) -> None:
-    """The contract suite (contract_tests/); `nox -s contract -- --target prism` picks a target."""
+    """The contract suite (contract_tests/) against every target it can reach here.
+
+    Bare: prism, simulator (with the meta-test that proves each --bug is caught), and the live target pointed at a
+    separately started simulator. `nox -s contract -- --target live` (with MIRAFLOW_API_KEY set) checks the real API.
+    """
     _install(session)
     _node_tools(session)
     REPORTS.mkdir(exist_ok=True)
-    args = session.posargs or ["--target", "prism"]
-    session.run("pytest", "contract_tests", *args, f"--junitxml={REPORTS / 'contract.xml'}")
+    if session.posargs:
+        session.run("pytest", "contract_tests", *session.posargs, f"--junitxml={REPORTS / 'contract.xml'}")
+        return
+    for target in ("prism", "simulator"):
+        session.run("pytest", "contract_tests", "--target", target, f"--junitxml={REPORTS / f'contract-{target}.xml'}")
+    session.run(
+        "python", "-m", "contract_tests.live_against_simulator", f"--junitxml={REPORTS / 'contract-live-sim.xml'}"
+    )
 
 
 @nox.session

@@ -11,7 +11,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-_URL = re.compile(r"http://[^\s)]+")
+_URL = re.compile(r"http://[^\s),]+")
+_ADMIN = re.compile(r"admin (http://\S+)/__admin")
 
 
 @dataclass
@@ -22,6 +23,7 @@ class ServerProcess:
     startup_timeout: float = 90.0
     process: subprocess.Popen[str] | None = None
     url: str = ""
+    admin_url: str = ""
 
     def start(self) -> ServerProcess:
         self.process = subprocess.Popen(
@@ -40,6 +42,8 @@ class ServerProcess:
                     break
                 if match := _URL.search(line):
                     self.url = match.group(0).rstrip("/")
+                    admin = _ADMIN.search(line)
+                    self.admin_url = admin.group(1) if admin else ""
                     return self
             elif self.process.poll() is not None:
                 break

@@ -111,3 +111,43 @@ def _variant_class_name(state: str) -> str:
 def test_file_type_is_binary() -> None:
     """The download's File payload is a binary stream (the video/mp4 response is not dropped by the generator)."""
     assert isinstance(File(payload=io.BytesIO(b"x")).payload, io.BytesIO)
+
+
+@pytest.mark.stateful
+@pytest.mark.creates
+def test_generated_client_round_trips_a_real_job(target: Target) -> None:
+    """On a stateful target, every response of a real job's life parses with miraflow_client to its model."""
+    import time
+
+    from contract_tests.observe import JobObserver, wait_until_terminal
+
+    with target.client() as client:
+        avatars = list_avatars.sync(client=client)
+        assert isinstance(avatars, AvatarList)
+        assert isinstance(list_voices.sync(client=client), VoiceList)
+        assert isinstance(list_videos.sync(client=client), VideoList)
+        photo = next(avatar for avatar in avatars.avatars if avatar.is_photo)
+        target.budget.take()
+        created = create_video.sync(
+            client=client, body=CreateVideoRequest(avatar_id=photo.id, name="contract round trip", text="Hi there!")
+        )
+        assert isinstance(created, CreateVideoResponse)
+        mode = lifecycle().mode_for(is_photo=True, im2vid_full=None)
+        observer = JobObserver(created.job_id, mode, time.monotonic(), time.monotonic())
+        deadline = time.monotonic() + mode.duration.max * target.time_scale * 3 + 30
+        wait_until_terminal(
+            observer,
+            client,
+            deadline=deadline,
+            interval=lambda o: max(0.002, mode.duration.min * target.time_scale / 10),
+        )
+        complete = get_job_status.sync(created.job_id, client=client)
+        assert isinstance(complete, JobComplete)
+        detail = get_video.sync(complete.video_id, client=client)
+        assert isinstance(detail, VideoDetail) and detail.id == complete.video_id
+        assert isinstance(download_video.sync(complete.video_id, client=client), File)
+        assert complete.video_id in {video.id for video in list_videos.sync(client=client).videos}  # type: ignore[union-attr]
+        init = initialize_media.sync(
+            client=client, body=MediaInitializeRequest(file_name="a.wav", content_type="audio/wav", file_size=4)
+        )
+        assert isinstance(init, MediaInitializeResponse)

@@ -19,7 +19,25 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _run_prism(args: argparse.Namespace) -> int:
-    prism = PrismProcess(mode="mock", host=args.host, port=args.port, log_level=args.log_level)
+    if args.command == "proxy":
+        from miraflow.base_url import server_root
+
+        try:
+            upstream = server_root(args.upstream)
+        except ValueError as exc:
+            print(f"miraflow-mock proxy: {exc}", file=sys.stderr)
+            return 2
+        prism = PrismProcess(
+            mode="proxy",
+            host=args.host,
+            port=args.port,
+            upstream=upstream,
+            errors=True,
+            validate_request=not args.forward_invalid_requests,
+            log_level=args.log_level,
+        )
+    else:
+        prism = PrismProcess(mode="mock", host=args.host, port=args.port, log_level=args.log_level)
     try:
         prism.start()
     except NodeToolsError as exc:
@@ -28,7 +46,7 @@ def _run_prism(args: argparse.Namespace) -> int:
     except (RuntimeError, TimeoutError) as exc:
         print(f"miraflow-mock: Prism did not start: {exc}", file=sys.stderr)
         return 1
-    print(f"miraflow-mock prism: ready at {prism.url} (API root {prism.url}/api)", flush=True)
+    print(f"miraflow-mock {args.command}: ready at {prism.url} (API root {prism.url}/api)", flush=True)
     try:
         code = prism.wait()
     except KeyboardInterrupt:
@@ -87,6 +105,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="warn", choices=["fatal", "error", "warn"], help="Prism's log level (default: warn)"
     )
     prism.set_defaults(run=_run_prism)
+
+    proxy = commands.add_parser(
+        "proxy",
+        help="validate live traffic against openapi.yaml with Prism's proxy",
+        description="Run Prism's validation proxy (prism proxy --errors) in front of UPSTREAM, an API root such as "
+        "https://miraflow.ai/api: requests and responses that break openapi.yaml become errors naming the violation. "
+        "Known Prism limitation: binary bodies (the MP4 download) are corrupted through the proxy; fetch them from "
+        "the signed downloadUrl instead.",
+    )
+    proxy.add_argument("upstream", help="the API root to forward to, e.g. https://miraflow.ai/api")
+    proxy.add_argument(
+        "--forward-invalid-requests",
+        action="store_true",
+        help="forward requests that break the spec to the upstream (to check its answers) instead of refusing them",
+    )
+    proxy.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    proxy.add_argument("--port", type=int, default=4010, help="port to listen on; 0 picks a free one (default: 4010)")
+    proxy.add_argument(
+        "--log-level", default="warn", choices=["fatal", "error", "warn"], help="Prism's log level (default: warn)"
+    )
+    proxy.set_defaults(run=_run_prism)
 
     from miraflow_mock.simulator.config import BUGS
 

@@ -123,6 +123,8 @@ class PrismProcess:
     port: int = 0
     upstream: str | None = None
     errors: bool = False
+    # Proxy mode: whether Prism refuses requests that break the spec itself (422) instead of forwarding them.
+    validate_request: bool = True
     log_level: str = "warn"
     extra_args: Sequence[str] = ()
     startup_timeout: float = 60.0
@@ -146,6 +148,8 @@ class PrismProcess:
         args = [str(prism_binary()), self.mode, "-h", self.host, "-p", str(self.port), "-v", self.log_level]
         if self.errors:
             args.append("--errors")
+        if self.mode == "proxy" and not self.validate_request:
+            args.append("--validate-request=false")
         args.extend(self.extra_args)
         args.append(str(spec_path()))
         if self.mode == "proxy":

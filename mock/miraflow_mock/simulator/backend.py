@@ -195,13 +195,13 @@ class Backend:
     ) -> Job:
         """Start a job speaking `text` and charge its credits.
 
-        404 for an unknown avatar; 400 for an unknown voice or too few credits, and then nothing is charged.
+        404 for an unknown avatar or voice; 400 for too few credits; then nothing is charged.
         """
         from miraflow_mock.simulator.render import speech_seconds
 
         avatar = self.avatar(avatar_id)
         if voice_id is not None and voice_id not in self._voices:
-            raise ApiError(400, "Voice not found")
+            raise ApiError(404, "Voice not found")
         if not text.strip():
             raise ApiError(400, "text must not be blank")
         if self.config.has_bug("ignore-im2vid-full"):

@@ -63,7 +63,8 @@ async def _serve(
     url = admin = f"http://{host}:{sock.getsockname()[1]}"
     prism: PrismProcess | None = None
     if validate:
-        prism = PrismProcess(mode="proxy", host=host, port=port, upstream=url, errors=True)
+        # The simulator answers bad requests itself; Prism checks what it answers.
+        prism = PrismProcess(mode="proxy", host=host, port=port, upstream=url, errors=True, validate_request=False)
         try:
             await asyncio.to_thread(prism.start)
         except BaseException:
