@@ -91,27 +91,27 @@ class Lifecycle:
     transitions: Mapping[str, frozenset[str]]
     modes: Mapping[str, Mode]
 
-    @property
+    @functools.cached_property
     def state_names(self) -> tuple[str, ...]:
         """Every state, in the order the spec lists them."""
         return tuple(self.states)
 
-    @property
+    @functools.cached_property
     def terminal_states(self) -> frozenset[str]:
         """The states a job never leaves."""
         return frozenset(name for name, info in self.states.items() if info.terminal)
 
-    @property
+    @functools.cached_property
     def success_state(self) -> str:
         """The one terminal state that means the video is ready."""
         return next(name for name, info in self.states.items() if info.outcome == "success")
 
-    @property
+    @functools.cached_property
     def failure_states(self) -> frozenset[str]:
         """The terminal states that mean no video was made."""
         return frozenset(name for name, info in self.states.items() if info.outcome == "failure")
 
-    @property
+    @functools.cached_property
     def progress_state(self) -> str:
         """The state whose status carries a `progress` percentage."""
         return next(name for name, info in self.states.items() if info.has_progress)

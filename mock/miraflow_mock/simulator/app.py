@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
@@ -23,7 +24,7 @@ from miraflow_mock.simulator.clock import Clock, ManualClock, RealClock
 from miraflow_mock.simulator.config import SimulatorConfig
 from miraflow_mock.simulator.faults import Fault, FaultStore
 from miraflow_mock.simulator.journal import Entry, Journal
-from miraflow_mock.simulator.responses import Api, error_response
+from miraflow_mock.simulator.responses import Api, Handler, error_response
 from miraflow_mock.simulator.store import MemoryStore, SqliteStore, Store
 from miraflow_mock.simulator.validation import RequestValidator
 
@@ -54,15 +55,16 @@ class Simulator:
         self.faults = FaultStore({(method, path): op for method, path, _, op in self._operations})
         self.api = Api(self.backend, RequestValidator(spec))
         handlers = self.api.handlers()
+        # API requests are dispatched straight from the operation table (one match per request); Starlette routes
+        # the rest, and answers a known path with an undeclared method (405 with Allow).
+        self._dispatch: dict[str, list[tuple[re.Pattern[str], str, Handler]]] = {}
+        for method, _, pattern, op in self._operations:
+            self._dispatch.setdefault(method, []).append((pattern, op, handlers[op]))
         routes = [
-            *admin_routes(self.backend, self.journal, self.faults),
+            *(Route(path, handlers[op], methods=[method]) for method, path, _, op in self._operations),
             Route("/__files/videos/{videoId}.mp4", self.api.signed_video, methods=["GET"]),
             Route("/__files/uploads/{mediaId}", self.api.signed_upload, methods=["PUT"]),
-            # Concrete paths first, so /api/video/create is never taken for /api/video/{videoId}.
-            *(
-                Route(path, handlers[op], methods=[method])
-                for method, path, _, op in sorted(self._operations, key=lambda row: "{" in row[1])
-            ),
+            *admin_routes(self.backend, self.journal, self.faults),
         ]
         self.router = Router(routes=routes, default=_not_found)
 
@@ -72,22 +74,37 @@ class Simulator:
 
     def operation_of(self, method: str, path: str) -> str | None:
         """The spec's operationId a request is for, or None."""
-        for op_method, _, pattern, operation_id in self._operations:
-            if op_method == method and pattern.match(path):
-                return operation_id
+        found = self._match(method, path)
+        return found[0] if found else None
+
+    def _match(self, method: str, path: str) -> tuple[str, Handler, dict[str, str]] | None:
+        for pattern, operation_id, handler in self._dispatch.get(method, ()):
+            if match := pattern.match(path):
+                return operation_id, handler, match.groupdict()
         return None
+
+    async def _route(
+        self, scope: Scope, receive: Receive, send: Send, found: tuple[str, Handler, dict[str, str]] | None
+    ) -> None:
+        if found is None:
+            await self.router(scope, receive, send)
+            return
+        scope["path_params"] = found[2]
+        response = await found[1](Request(scope, receive))
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection event: journal it, inject a pending fault if one applies, else route it."""
         if scope["type"] != "http" or scope["path"].startswith("/__admin"):
             await self.router(scope, receive, send)
             return
+        found = self._match(scope["method"], scope["path"])
         entry = Entry(
             time=self.clock.now(),
             method=scope["method"],
             path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
-            operation_id=self.operation_of(scope["method"], scope["path"]),
+            operation_id=found[0] if found else None,
         )
 
         async def journaled_send(message: Message) -> None:
@@ -98,15 +115,23 @@ class Simulator:
         try:
             fault = self.faults.take(entry.operation_id)
             if fault is None:
-                await self.router(scope, receive, journaled_send)
+                await self._route(scope, receive, journaled_send, found)
             else:
-                await self._misbehave(fault, scope, receive, journaled_send, send)
+                await self._misbehave(fault, found, scope, receive, journaled_send, send)
         finally:
             entry.tenant = scope.get("miraflow.tenant")
             entry.body = scope.get("miraflow.body")
             self.journal.add(entry)
 
-    async def _misbehave(self, fault: Fault, scope: Scope, receive: Receive, send: Send, raw_send: Send) -> None:
+    async def _misbehave(
+        self,
+        fault: Fault,
+        found: tuple[str, Handler, dict[str, str]] | None,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        raw_send: Send,
+    ) -> None:
         if fault.latency:
             await asyncio.sleep(fault.latency)
         if fault.status is not None:
@@ -125,19 +150,19 @@ class Simulator:
             async def swallow(message: Message) -> None:
                 return None
 
-            await self.router(scope, receive, swallow)
+            await self._route(scope, receive, swallow, found)
             await _drop(raw_send)
         elif fault.truncate:
-            await self.router(scope, receive, _truncating(send, raw_send))
+            await self._route(scope, receive, _truncating(send, raw_send), found)
         else:
-            await self.router(scope, receive, send)
+            await self._route(scope, receive, send, found)
 
 
 def _operation_table(spec: Any) -> list[tuple[str, str, re.Pattern[str], str]]:
     """(METHOD, path template, compiled pattern, operationId) for every operation of the spec."""
     table = []
     for path, item in spec["paths"].items():
-        pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
+        pattern = re.compile("^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
         for method, operation in item.items():
             if method in _METHODS:
                 table.append((method.upper(), path, pattern, operation["operationId"]))

@@ -136,7 +136,8 @@ class Backend:
         if tenant is None:
             tenant = self.tenants[key] = Tenant(key, name, credits)
             self.jobs_by_tenant.setdefault(key, [])
-            self.slots.setdefault(key, SlotSchedule(self.config.workers))
+            if key not in self.slots:
+                self.slots[key] = SlotSchedule(self.config.workers)
         tenant.credits = credits
         if persist:
             self.store.save_tenant(key, tenant.name, credits)
@@ -154,7 +155,9 @@ class Backend:
         self.jobs[job.id] = job
         self.jobs_by_tenant.setdefault(job.tenant, []).append(job)
         self.videos[job.video_id] = job
-        self.slots.setdefault(job.tenant, SlotSchedule(self.config.workers)).occupy(job.slot, job.ended_at)
+        if job.tenant not in self.slots:  # not setdefault: building a schedule costs O(workers)
+            self.slots[job.tenant] = SlotSchedule(self.config.workers)
+        self.slots[job.tenant].occupy(job.slot, job.ended_at)
 
     def new_id(self) -> str:
         """A fresh id shaped like the API's (a 25-character cuid), reproducible under `--seed`, never reused."""

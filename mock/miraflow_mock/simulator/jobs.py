@@ -7,6 +7,7 @@ then a pure function of the clock, so nothing needs to run in the background and
 
 from __future__ import annotations
 
+import heapq
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,19 +64,28 @@ class JobView:
 
 
 class SlotSchedule:
-    """One tenant's render slots: when each becomes free. Jobs take the earliest free slot, first come first served."""
+    """One tenant's render slots: when each becomes free. Jobs take the earliest free slot, first come first served.
+
+    A heap of (free at, slot) keeps that O(log slots); entries made stale by a later `occupy` are skipped lazily.
+    """
 
     def __init__(self, workers: int) -> None:
         self.free_at = [0.0] * workers
+        self._heap = [(0.0, slot) for slot in range(workers)]
 
     def reserve(self, now: float) -> tuple[int, float]:
         """The slot the next job gets and when it starts rendering there."""
-        slot = min(range(len(self.free_at)), key=self.free_at.__getitem__)
-        return slot, max(now, self.free_at[slot])
+        while True:
+            free_at, slot = self._heap[0]
+            if free_at == self.free_at[slot]:
+                return slot, max(now, free_at)
+            heapq.heappop(self._heap)  # stale: the slot was occupied again since
 
     def occupy(self, slot: int, until: float) -> None:
         """Mark `slot` busy until `until`."""
-        self.free_at[slot] = max(self.free_at[slot], until)
+        if until > self.free_at[slot]:
+            self.free_at[slot] = until
+            heapq.heappush(self._heap, (until, slot))
 
 
 def plan_job(

@@ -17,7 +17,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from miraflow_mock.simulator.backend import ApiError, Backend, Tenant
 from miraflow_mock.simulator.validation import RequestValidator
 
-__all__ = ["Api", "error_response"]
+__all__ = ["Api", "Handler", "error_response"]
 
 _JSON = "application/json"
 _MULTIPART = "multipart/form-data"
@@ -35,8 +35,13 @@ class Api:
     """The public API's handlers, bound to one backend. `handlers()` maps each operationId to its handler."""
 
     def __init__(self, backend: Backend, validator: RequestValidator) -> None:
+        from miraflow_mock.simulator.catalog import VOICES
+
         self.backend = backend
         self.validator = validator
+        # The catalog never changes: serialise it once.
+        self._avatars = _json_bytes({"avatars": [avatar.to_json() for avatar in backend.avatars()]})
+        self._voices = _json_bytes({"voices": [voice.to_json() for voice in VOICES]})
 
     def handlers(self) -> dict[str, Handler]:
         """OperationId → handler, for every operation of the spec."""
@@ -94,13 +99,11 @@ class Api:
 
     async def list_avatars(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/avatars`."""
-        return JSONResponse({"avatars": [avatar.to_json() for avatar in self.backend.avatars()]})
+        return Response(self._avatars, media_type=_JSON)
 
     async def list_voices(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/voices`."""
-        from miraflow_mock.simulator.catalog import VOICES
-
-        return JSONResponse({"voices": [voice.to_json() for voice in VOICES]})
+        return Response(self._voices, media_type=_JSON)
 
     async def list_videos(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/videos`: the tenant's completed videos."""
@@ -194,6 +197,10 @@ class Api:
             return Response(status_code=200)
         except ApiError as exc:
             return error_response(exc.status, exc.message)
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _root(request: Request) -> str:

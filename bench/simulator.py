@@ -1,0 +1,136 @@
+"""The simulator against Prism, on the same requests in one run, and the simulator's memory after 10,000 jobs.
+
+    python -m bench.simulator [--seconds 5]
+
+Throughput is measured with wrk (Debian package `wrk`), which shares the machine's cores with the server under test:
+only the ratios mean something. Servers run one at a time, each on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from contract_tests.servers import ServerProcess
+
+KEY = "sk-bench"
+GOALS = {1: 2.5, 16: 4.0}  # simulator ÷ Prism, requests per second, at 1 and 16 connections
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def _wrk(url: str, connections: int, seconds: float) -> float:
+    result = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-H", f"x-api-key: {KEY}", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
+    if match is None or errors:
+        raise RuntimeError(f"wrk against {url} failed:\n{result.stdout}")
+    return float(match.group(1))
+
+
+@contextmanager
+def _server(args: list[str]) -> Iterator[ServerProcess]:
+    server = ServerProcess(args).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _throughput(root: str, job_id: str, seconds: float) -> dict[tuple[str, int], float]:
+    paths = {"GET /api/avatars": "/api/avatars", "GET status": f"/api/video/{job_id}/status"}
+    results = {}
+    for name, path in paths.items():
+        _wrk(root + path, 4, 1)  # warm up
+        for connections in GOALS:
+            results[(name, connections)] = _wrk(root + path, connections, seconds)
+    return results
+
+
+def _create(client: httpx.Client, avatar: str = "cmdms9d3s001no401kqwbr0q5") -> str:
+    response = client.post("video/create", json={"avatarId": avatar, "name": "bench", "text": "Hello there."})
+    response.raise_for_status()
+    return str(response.json()["jobId"])
+
+
+def throughput(seconds: float) -> None:
+    """Requests per second of Prism and of the simulator on GET /api/avatars and GET status, 1 and 16 connections."""
+    with _server(["prism", "--port", "0"]) as prism:
+        prism_rps = _throughput(prism.url, "cm42ab3ou0008aggajj0jy5e2", seconds)
+    with _server(["serve", "--port", "0", "--tenant", f"{KEY}:100000000", "--seed", "1"]) as sim:
+        with httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": KEY}) as client:
+            job = _create(client)
+        sim_rps = _throughput(sim.url, job, seconds)
+    print(f"\nThroughput (wrk, {seconds:g} s per run; wrk shares the 2 cores, so only ratios count)")
+    print(f"{'request':<20}{'conns':>6}{'Prism req/s':>14}{'simulator req/s':>18}{'ratio':>8}{'goal':>7}")
+    for (name, connections), prism_value in prism_rps.items():
+        ratio = sim_rps[(name, connections)] / prism_value
+        goal = GOALS[connections]
+        flag = "ok" if ratio >= goal else "BELOW"
+        print(
+            f"{name:<20}{connections:>6}{prism_value:>14,.0f}{sim_rps[(name, connections)]:>18,.0f}"
+            f"{ratio:>7.2f}×{goal:>6.1f}× {flag}"
+        )
+
+
+def memory(jobs: int = 10_000) -> None:
+    """The simulator's resident memory as jobs accumulate, then after they all completed and some were downloaded."""
+    args = ["serve", "--port", "0", "--clock", "manual", "--workers", "100000", "--tenant", f"{KEY}:100000000"]
+    with _server(args) as sim, httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": KEY}) as client:
+        assert sim.process is not None
+        pid = sim.process.pid
+        samples = [(0, _rss_kib(pid))]
+        started = time.monotonic()
+        created = []
+        for count in range(1, jobs + 1):
+            created.append(_create(client))
+            if count in (1_000, 5_000, 10_000):
+                samples.append((count, _rss_kib(pid)))
+        rate = jobs / (time.monotonic() - started)
+        httpx.post(f"{sim.admin_url}/__admin/clock/advance", json={"seconds": 10_000}).raise_for_status()
+        videos = client.get("videos").json()["videos"]
+        for video in videos[:200]:
+            client.get(f"video/{video['id']}/download").raise_for_status()
+        after = _rss_kib(pid)
+    print(f"\nMemory of the simulator (RSS), {jobs:,} jobs created over HTTP at {rate:,.0f} creates/s")
+    for count, kib in samples:
+        print(f"  after {count:>6,} jobs: {kib / 1024:7.1f} MiB")
+    print(f"  all {len(videos):,} complete, 200 MP4s rendered and downloaded: {after / 1024:7.1f} MiB")
+    growth = (samples[-1][1] - samples[1][1]) / (samples[-1][0] - samples[1][0]) * 1024
+    print(f"  growth from 1,000 to {jobs:,} jobs: {growth:,.0f} bytes per job (videos live on disk, not in memory)")
+
+
+def main() -> int:
+    """Run both measurements."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each wrk run")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench.simulator needs wrk: apt-get install wrk", file=sys.stderr)
+        return 2
+    throughput(args.seconds)
+    memory()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
