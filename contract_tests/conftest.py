@@ -340,7 +340,8 @@ def manual_target(request: pytest.FixtureRequest, seed: int) -> Iterator[Target]
     if request.config.getoption("--target") != "simulator":
         pytest.skip("only the simulator has a manual clock")
     args = ["serve", "--port", "0", "--seed", str(seed), "--clock", "manual", "--fail-rate", "0.25"]
-    args += ["--workers", "64", "--tenant", f"{CONTRACT_KEYS[0]}:1000000000", *_bug_args(request.config)]
+    # Two render slots: jobs queue, so the state machine sees every state, inference_started included.
+    args += ["--workers", "2", "--tenant", f"{CONTRACT_KEYS[0]}:1000000000", *_bug_args(request.config)]
     server = ServerProcess(args).start()
     try:
         yield Target(name="simulator", api_root=server.api_root, api_key=CONTRACT_KEYS[0], admin_url=server.admin_url)

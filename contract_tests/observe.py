@@ -88,11 +88,20 @@ class JobObserver:
         return self.seen[-1].body.get("videoId") if self.seen else None
 
     def completion_window(self) -> tuple[float, float]:
-        """Bounds on how long the job took, create to complete: (at least, at most), on the observer's clock."""
-        first_done = next(o for o in self.seen if o.state == lifecycle().success_state)
-        before = [o for o in self.seen if o.state != lifecycle().success_state and o.received <= first_done.sent]
-        at_least = (before[-1].sent if before else self.created_received) - self.created_received
-        at_most = first_done.received - self.created_sent
+        """Bounds on the job's render time (from leaving the queue to completing): (at least, at most).
+
+        Sound whether or not the job waited for a render slot: rendering began after the last status seen queued (or
+        the create) and no later than the first seen rendering; it ended after the last status seen unfinished and no
+        later than the first seen complete. A server answers between a request's `sent` and `received`.
+        """
+        spec = lifecycle()
+        first_done = next(o for o in self.seen if o.state == spec.success_state)
+        earlier = [o for o in self.seen if o.received <= first_done.sent]
+        queued = [o for o in earlier if o.state == spec.initial]
+        working = [o for o in earlier if o.state == spec.progress_state]
+        started_after = queued[-1].sent if queued else self.created_sent
+        at_most = first_done.received - started_after
+        at_least = earlier[-1].sent - working[0].received if working and earlier else 0.0
         return max(at_least, 0.0), at_most
 
     def check_duration(self, time_scale: float, slack: float) -> None:
@@ -100,7 +109,7 @@ class JobObserver:
         at_least, at_most = self.completion_window()
         expected = self.mode.duration.scaled(time_scale)
         assert at_most >= expected.min - slack and at_least <= expected.max + slack, (
-            f"{self.job_id} ({self.mode.name}) completed after {at_least:.3f}–{at_most:.3f} s; the spec's range "
+            f"{self.job_id} ({self.mode.name}) rendered for {at_least:.3f}–{at_most:.3f} s; the spec's range "
             f"times {time_scale} is {expected.min:.3f}–{expected.max:.3f} s"
         )
 

@@ -20,6 +20,7 @@ from contract_tests.observe import JobObserver, fetch_status, mp4_aspect
 from miraflow.spec import lifecycle
 from miraflow_client.api.avatars import list_avatars
 
+OBSERVED: list[list[JobObserver]] = []  # every run's observers, to prove every state was seen at least once
 SCRIPTS = st.sampled_from(["Hi.", "Hi there! This is a quick preview.", " ".join(["word"] * 40)])
 
 
@@ -40,6 +41,7 @@ def test_polling_state_machine(manual_target: Target) -> None:
             self.client = target.client()
             self.http = target.http()
             self.observers: list[JobObserver] = []
+            OBSERVED.append(self.observers)
 
         def clock(self) -> float:
             return self.now
@@ -109,3 +111,5 @@ def test_polling_state_machine(manual_target: Target) -> None:
         suppress_health_check=list(HealthCheck),
     )
     hypothesis.stateful.run_state_machine_as_test(JobLifecycle, settings=JobLifecycle.TestCase.settings)
+    seen = {observation.state for observers in OBSERVED for observer in observers for observation in observer.seen}
+    assert seen == set(spec.states), f"the state machine never observed {sorted(set(spec.states) - seen)}"
