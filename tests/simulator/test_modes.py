@@ -166,6 +166,17 @@ def test_validate_runs_behind_prisms_proxy() -> None:
         assert rejected.status_code in (400, 422)  # Prism validates the request before the simulator sees it
 
 
+@pytest.mark.prism
+def test_validate_turns_a_contract_violation_into_an_error_naming_it() -> None:
+    with start_simulator(clock="manual", seed=1, validate=True, bugs=("missing-video-id",)) as sim:
+        job = _create(sim)
+        sim.advance(1000)
+        response = _status(sim, job)
+    assert response.status_code == 500
+    violations = response.json()["validation"]
+    assert any("videoId" in violation["message"] for violation in violations), violations
+
+
 def test_sigterm_stops_cleanly() -> None:
     sim = start_simulator(clock="manual")
     assert sim.process is not None
