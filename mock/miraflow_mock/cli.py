@@ -85,6 +85,15 @@ def _run_serve(args: argparse.Namespace) -> int:
         return 1
 
 
+def _add_listen_options(parser: argparse.ArgumentParser, *, log_level: bool = True) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=4010, help="port to listen on; 0 picks a free one (default: 4010)")
+    if log_level:
+        parser.add_argument(
+            "--log-level", default="warn", choices=["fatal", "error", "warn"], help="Prism's log level (default: warn)"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `miraflow-mock`."""
     parser = argparse.ArgumentParser(
@@ -99,11 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "example from the spec; send `Prefer: example=<name>` (e.g. complete) to pick one, `Prefer: code=404` "
         "for an error.",
     )
-    prism.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    prism.add_argument("--port", type=int, default=4010, help="port to listen on; 0 picks a free one (default: 4010)")
-    prism.add_argument(
-        "--log-level", default="warn", choices=["fatal", "error", "warn"], help="Prism's log level (default: warn)"
-    )
+    _add_listen_options(prism)
     prism.set_defaults(run=_run_prism)
 
     proxy = commands.add_parser(
@@ -120,11 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="forward requests that break the spec to the upstream (to check its answers) instead of refusing them",
     )
-    proxy.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    proxy.add_argument("--port", type=int, default=4010, help="port to listen on; 0 picks a free one (default: 4010)")
-    proxy.add_argument(
-        "--log-level", default="warn", choices=["fatal", "error", "warn"], help="Prism's log level (default: warn)"
-    )
+    _add_listen_options(proxy)
     proxy.set_defaults(run=_run_prism)
 
     from miraflow_mock.simulator.config import BUGS
@@ -135,8 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a stateful simulator of the Miraflow service: tenants, credits, jobs that progress "
         "through the spec's lifecycle, real MP4 output, an admin API under /__admin. See mock/README.md.",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    serve.add_argument("--port", type=int, default=4010, help="port to listen on; 0 picks a free one (default: 4010)")
+    _add_listen_options(serve, log_level=False)
     serve.add_argument(
         "--time-scale", type=float, default=1.0, metavar="S", help="multiply every job duration by S (default: 1.0)"
     )
