@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import shutil
+import subprocess
 from typing import Any
 
 import av
@@ -109,3 +112,33 @@ def test_guide_flow_through_the_generated_client(miraflow_simulator: SimulatorHa
                 stream = container.streams.video[0]
                 results.append(round(stream.codec_context.width / stream.codec_context.height, 2))
     assert results == [1.0, round(16 / 9, 2)]
+
+
+# The guide's three curl examples, verbatim (shared/photo-avatar-api-guide.txt); the text copy folds each onto one line.
+GUIDE_CURLS = [
+    r'curl -X GET https://miraflow.ai/api/avatars \ -H "x-api-key: YOUR_API_KEY"',
+    r'curl -X POST https://miraflow.ai/api/video/create \ -H "Content-Type: application/json" \ '
+    r'-H "x-api-key: YOUR_API_KEY" \ -d '
+    r"""'{ "avatarId": "cmdms9d3s001no401kqwbr0q5", "name": "Quick Product Demo", "text": "Hi there! Welcome to our """
+    r"""new product demonstration. Let me show you the amazing features we have built for you.", """
+    r""""im2vid_full": false }'""",
+    r'curl -X POST https://miraflow.ai/api/video/create \ -H "Content-Type: application/json" \ '
+    r'-H "x-api-key: YOUR_API_KEY" \ -d '
+    r"""'{ "avatarId": "cmdms9d3s001no401kqwbr0q5", "name": "Executive Welcome Message", "text": "Hi there! """
+    r"""Welcome to our company! I am excited to personally introduce you to our revolutionary platform that will """
+    r"""transform how you work and collaborate.", "im2vid_full": true }'""",
+]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs the curl command")
+def test_guides_curl_examples_run_unchanged(miraflow_simulator_factory: Any) -> None:
+    sim: SimulatorHandle = miraflow_simulator_factory(clock="manual", seed=3, tenants={GUIDE_KEY: 1000})
+    answers = []
+    for command in GUIDE_CURLS:
+        # Restore the line continuations the folded copy turned into "\ "; only the host changes.
+        script = command.replace(" \\ ", " \\\n").replace("https://miraflow.ai/api", sim.api_root)
+        result = subprocess.run(["sh", "-c", script + " -sS"], capture_output=True, text=True, check=True)
+        answers.append(json.loads(result.stdout))
+    assert [avatar["name"] for avatar in answers[0]["avatars"]][:3] == ["Margot", "Miraflow Muse", "Aerin"]
+    assert answers[1]["result"] == answers[2]["result"] == "success"
+    assert [job["mode"] for job in sim.jobs()] == ["face_cropped", "full_background"]
