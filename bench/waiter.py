@@ -1,0 +1,148 @@
+"""Benchmark 1: the SDK's adaptive waiter against fixed-interval polling, side by side on one simulator.
+
+For each mode (face-cropped previews and full-background videos) it creates `--jobs` jobs per strategy and follows
+them all at once:
+
+- `waiter`: `client.jobs.wait(job, time_scale=S)`;
+- `fixed 5 s`: poll every 5 s (scaled), as the guide does for previews;
+- `guide`: the guide's own rates, 5 s for previews and 15 s for full background (scaled).
+
+Per job it measures the status calls (from the simulator's request journal) and the detection lag: from the job's
+completion on the simulator's clock (`/__admin/jobs`) to the moment the strategy returned. Lags are printed in
+service seconds (real seconds divided by the time scale), so they compare with the guide's 5 s.
+Goal: at least 5x fewer status calls than fixed 5 s polling, with a p95 lag no worse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from bench._common import BENCH_KEY, clock_offset, percentile, simulator, table
+from miraflow import AsyncMiraflow, Job
+from miraflow_mock.testing import SimulatorHandle
+
+MODES = {"face_cropped": False, "full_background": True}  # mode -> full_background
+SCRIPT = "Welcome to the tour: this short script takes a few seconds to speak."
+
+
+@dataclass
+class Outcome:
+    mode: str
+    strategy: str
+    job_id: str
+    returned_at: float  # time.monotonic()
+
+
+def _intervals(mode: str) -> dict[str, float | None]:
+    """Each strategy's fixed interval in service seconds (None: the SDK's waiter)."""
+    return {"waiter": None, "fixed 5 s": 5.0, "guide": 15.0 if mode == "full_background" else 5.0}
+
+
+async def _follow(client: AsyncMiraflow, job: Job, interval: float | None, time_scale: float) -> float:
+    if interval is None:
+        await client.jobs.wait(job, time_scale=time_scale)
+        return time.monotonic()
+    while True:  # the guide's loop: check, and sleep a fixed interval until the job is done
+        status = await client.jobs.retrieve(job)
+        if status.is_terminal:
+            return time.monotonic()
+        await asyncio.sleep(interval * time_scale)
+
+
+async def _run_all(sim: SimulatorHandle, jobs: int, time_scale: float) -> list[Outcome]:
+    clients = {name: AsyncMiraflow(BENCH_KEY, base_url=sim.api_root) for name in _intervals("face_cropped")}
+    try:
+        avatar = (await clients["waiter"].avatars.list())[0]
+        for client in clients.values():
+            await client.avatars.list()  # warm every client's cache and connection
+
+        one_at_a_time = asyncio.Lock()  # creates go out one by one, as a user's would; the follows overlap
+
+        async def one(mode: str, strategy: str, index: int) -> Outcome:
+            client = clients[strategy]
+            async with one_at_a_time:
+                job = await client.videos.create(
+                    avatar=avatar, text=SCRIPT, name=f"bench {mode} {strategy} {index}", full_background=MODES[mode]
+                )
+            returned = await _follow(client, job, _intervals(mode)[strategy], time_scale)
+            return Outcome(mode, strategy, job.id, returned)
+
+        tasks = [one(mode, strategy, index) for index in range(jobs) for mode in MODES for strategy in _intervals(mode)]
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for client in clients.values():
+            await client.close()
+
+
+def run(sim: SimulatorHandle, *, jobs: int = 50, time_scale: float = 0.1) -> str:
+    """Run the benchmark on `sim` (a real-clock simulator started with this time scale); return the report."""
+    started = time.monotonic()
+    outcomes = asyncio.run(_run_all(sim, jobs, time_scale))
+    offset = clock_offset(sim)
+    completed = {record["jobId"]: record["completedAt"] for record in sim.jobs()}
+    calls = Counter(
+        entry["path"].split("/")[3]
+        for entry in sim.requests()
+        if entry["method"] == "GET" and entry["path"].endswith("/status")
+    )
+    rows, summary = [], {}
+    for mode in MODES:
+        for strategy in _intervals(mode):
+            mine = [outcome for outcome in outcomes if outcome.mode == mode and outcome.strategy == strategy]
+            counts = [calls[outcome.job_id] for outcome in mine]
+            lags = [(o.returned_at + offset - completed[o.job_id]) / time_scale for o in mine]
+            summary[mode, strategy] = (statistics.mean(counts), percentile(lags, 0.95))
+            rows.append(
+                [
+                    mode,
+                    strategy,
+                    f"{statistics.mean(counts):.1f}",
+                    f"{percentile(counts, 0.5):.0f}",
+                    f"{percentile(counts, 0.95):.0f}",
+                    f"{percentile(lags, 0.5):.2f}",
+                    f"{percentile(lags, 0.95):.2f}",
+                    f"{max(lags):.2f}",
+                ]
+            )
+    lines = [
+        f"Waiter vs fixed polling: {jobs} jobs per mode and strategy, time scale {time_scale} "
+        f"({time.monotonic() - started:.0f} s). Lags in service seconds.",
+        table(
+            ["mode", "strategy", "calls/job", "p50", "p95", "lag p50", "lag p95", "lag max"],
+            rows,
+        ),
+    ]
+    all_calls = {strategy: 0.0 for strategy in ("waiter", "fixed 5 s")}
+    for mode in MODES:
+        (waiter_calls, waiter_lag), (fixed_calls, fixed_lag) = summary[mode, "waiter"], summary[mode, "fixed 5 s"]
+        guide_calls, _ = summary[mode, "guide"]
+        all_calls["waiter"] += waiter_calls
+        all_calls["fixed 5 s"] += fixed_calls
+        ratio = fixed_calls / waiter_calls
+        calls_goal = "met" if ratio >= 5 else "NOT met"
+        lag_goal = "met" if waiter_lag <= fixed_lag else "NOT met"
+        lines.append(
+            f"{mode}: {ratio:.1f}x fewer status calls than fixed 5 s (goal >= 5x: {calls_goal}), "
+            f"{guide_calls / waiter_calls:.1f}x fewer than the guide; "
+            f"lag p95 {waiter_lag:.2f} s vs {fixed_lag:.2f} s (goal no worse: {lag_goal})"
+        )
+    lines.append(f"both modes: {all_calls['fixed 5 s'] / all_calls['waiter']:.1f}x fewer status calls than fixed 5 s")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=50, help="jobs per mode and strategy (default 50)")
+    parser.add_argument("--time-scale", type=float, default=0.1, help="the simulator's time scale (default 0.1)")
+    args = parser.parse_args(argv)
+    with simulator(time_scale=args.time_scale) as sim:
+        print(run(sim, jobs=args.jobs, time_scale=args.time_scale))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,404 @@
+"""The machinery under both clients: configuration, the generated client, and the request loop with its retries.
+
+Requests are never hand-built: each starts from the generated operation's `_get_kwargs`, goes out through the
+generated client's httpx client, and its 200 body is parsed by the generated `_parse_response`. This module adds what
+the generated layer leaves out: errors as exceptions (`_exceptions.status_error`), the 2xx-with-failure-body check,
+retries of idempotent requests (decided in `_retry`), streaming for downloads, and debug logging. `SyncAPIClient`
+and `AsyncAPIClient` are twins, shaped the same.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar, runtime_checkable
+from urllib.parse import urlsplit
+
+import attrs
+import httpx
+
+from miraflow._avatars import AvatarCache
+from miraflow._clock import AsyncClock, AsyncSystemClock, Clock, SystemClock
+from miraflow._constants import API_KEY_ENV, AVATAR_CACHE_TTL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, LOG_ENV
+from miraflow._exceptions import (
+    APIResponseValidationError,
+    APIStatusError,
+    IncompleteBodyError,
+    MissingAPIKeyError,
+    connection_error,
+    failure_body,
+    status_error,
+)
+from miraflow._logging import logger, setup_logging
+from miraflow._redact import Secret, redact_url
+from miraflow._retry import retry_delay, should_retry
+from miraflow._waiter import KnownJobs, PollPlanner, any_mode_duration
+from miraflow.base_url import resolve_api_root, server_root
+from miraflow.spec import lifecycle, load_spec
+from miraflow.types import Job, JobState, JobStatus, parse_progress
+from miraflow_client import AuthenticatedClient
+from miraflow_client.models import Error
+
+__all__ = ["AsyncAPIClient", "RequestSpec", "SyncAPIClient", "api_key_header", "expect", "job_status", "parse_body"]
+
+T = TypeVar("T")
+P = TypeVar("P")
+
+
+@functools.cache
+def api_key_header() -> str:
+    """The header that carries the API key, as the spec's security scheme names it (`x-api-key`)."""
+    schemes = load_spec()["components"]["securitySchemes"]
+    (name,) = {str(scheme["name"]) for scheme in schemes.values() if scheme.get("in") == "header"}
+    return name
+
+
+@attrs.frozen
+class RequestSpec:
+    """One request to make, and how it may be retried.
+
+    `operation` is its operationId (for logs); `kwargs` makes the arguments of httpx's `build_request` (the generated
+    `_get_kwargs`), called again for each attempt; `idempotent` requests may be retried.
+
+    `send_key=False` strips the API key (a signed URL on another host needs none). `video_name` marks a create: a
+    connection lost after sending raises `JobMayExistError`, and a 5xx says the job may exist.
+    """
+
+    operation: str
+    kwargs: Callable[[], dict[str, Any]]
+    idempotent: bool
+    send_key: bool = True
+    video_name: str | None = None
+
+
+def parse_body(parse: Callable[..., P], client: AuthenticatedClient, response: httpx.Response) -> P:
+    """Parse a 2xx body with the generated operation's `_parse_response` (a body it rejects is an error)."""
+    try:
+        return parse(client=client, response=response)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise APIResponseValidationError(
+            f"{response.request.method} {redact_url(response.request.url.path)} answered "
+            f"{response.status_code} with a body the contract does not allow ({type(exc).__name__}: {exc})",
+            response=response,
+        ) from exc
+
+
+def expect(value: object, kind: type[T], response: httpx.Response) -> T:
+    """`value` if it is a `kind`, else an `APIResponseValidationError` (a 2xx parsed as something else)."""
+    if isinstance(value, kind):
+        return value
+    raise APIResponseValidationError(
+        f"{response.request.method} {response.request.url.path} answered {response.status_code} with a body that is "
+        f"not a {kind.__name__}",
+        response=response,
+    )
+
+
+@runtime_checkable
+class _StatusModel(Protocol):
+    """What every generated JobStatus variant offers: its `status` const, and its fields by their wire names."""
+
+    @property
+    def status(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def job_status(job_id: str, parsed: object, response: httpx.Response) -> JobStatus:
+    """The SDK's `JobStatus` from the generated model of a status response, read as the spec's lifecycle says.
+
+    Which state carries a progress and which a `videoId` comes from `lifecycle()`, not from the model's class.
+    """
+    if isinstance(parsed, Error) or not isinstance(parsed, _StatusModel):
+        raise APIResponseValidationError(f"job {job_id}: the status response is not a JobStatus", response=response)
+    status = JobState(parsed.status)
+    info = lifecycle().states[status]
+    fields = parsed.to_dict()
+    progress = parse_progress(fields.get("progress")) if info.has_progress else None
+    video_id = fields.get("videoId") if info.carries_video_id else None
+    if info.carries_video_id and not (isinstance(video_id, str) and video_id):
+        raise APIResponseValidationError(f"job {job_id} is {status} but its status has no videoId", response=response)
+    return JobStatus(job_id=job_id, status=status, progress=progress, video_id=video_id)
+
+
+class _BaseClient:
+    """Configuration shared by the twins: the key, the API root, timeouts, retries and the client's caches."""
+
+    _clock_now: Callable[[], float]
+
+    def __init__(
+        self,
+        api_key: str | None,
+        *,
+        base_url: str | None,
+        timeout: float | httpx.Timeout,
+        max_retries: int,
+        avatar_cache_ttl: float,
+        now: Callable[[], float],
+        rng: random.Random | None,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        if not key:
+            raise MissingAPIKeyError(
+                f"no API key: pass api_key=... to {type(self).__name__}(), or set the {API_KEY_ENV} environment "
+                "variable"
+            )
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be at least 0, not {max_retries}")
+        setup_logging(os.environ.get(LOG_ENV))
+        self.base_url = resolve_api_root(base_url)
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.max_retries = max_retries
+        self._secret = Secret(key)
+        self._rng = rng if rng is not None else random.Random()
+        self._avatar_cache = AvatarCache(avatar_cache_ttl, now)
+        self._known_jobs = KnownJobs()
+        self._key_header = api_key_header()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+    def _generated_client(self, httpx_args: dict[str, Any]) -> AuthenticatedClient:
+        return AuthenticatedClient(
+            base_url=server_root(self.base_url),
+            token=self._secret,
+            prefix="",
+            auth_header_name=self._key_header,
+            timeout=self.timeout,
+            httpx_args=httpx_args,
+        )
+
+    def _plan_wait(self, job: Job | str, *, time_scale: float) -> tuple[str, PollPlanner]:
+        """The job id to poll and a planner knowing what this client knows of the job (its mode, when it was sent)."""
+        job_id = job.id if isinstance(job, Job) else job
+        known = self._known_jobs.recall(job_id)
+        mode = job.mode if isinstance(job, Job) else (known[0] if known is not None else None)
+        duration = lifecycle().mode(mode).duration if mode is not None else any_mode_duration()
+        planner = PollPlanner(
+            duration=duration,
+            started_after=known[1] if known is not None else None,
+            rng=self._rng,
+            time_scale=time_scale,
+        )
+        return job_id, planner
+
+    def _same_origin(self, url: str) -> bool:
+        """Whether `url` is on the API's own host (only then may it receive the key)."""
+        mine, theirs = urlsplit(self.base_url), urlsplit(url)
+        return (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
+
+    def _build_request(self, http: httpx.Client | httpx.AsyncClient, spec: RequestSpec) -> httpx.Request:
+        request = http.build_request(**spec.kwargs())
+        if not spec.send_key:
+            request.headers.pop(self._key_header, None)
+        return request
+
+    def _raise_for_failure_body(self, response: httpx.Response) -> httpx.Response:
+        if failure_body(response) is not None:
+            raise status_error(response, secrets=(self._secret,))
+        return response
+
+    def _status_error(self, response: httpx.Response, spec: RequestSpec) -> APIStatusError:
+        hint = ""
+        if spec.video_name is not None and response.status_code >= 500:
+            hint = (
+                f"The job may or may not have been created: look for a video named {spec.video_name!r} in "
+                "client.videos.list() once it had time to render before creating it again"
+            )
+        return status_error(response, hint=hint, secrets=(self._secret,))
+
+    def _retry_or_raise(
+        self, spec: RequestSpec, request: httpx.Request, attempt: int, error: httpx.TransportError | IncompleteBodyError
+    ) -> float:
+        """The delay before retrying after `error`, or raise it (translated) if it is not retried."""
+        if should_retry(idempotent=spec.idempotent, retries_left=self.max_retries - attempt, error=error):
+            return retry_delay(attempt, rng=self._rng)
+        if isinstance(error, httpx.TransportError):
+            raise connection_error(error, request=request, video_name=spec.video_name) from error
+        raise error
+
+    def _log_retry(self, request: httpx.Request, attempt: int, delay: float, reason: str) -> None:
+        logger.debug(
+            "retrying %s %s in %.2f s (retry %d of %d) after %s",
+            request.method,
+            redact_url(request.url),
+            delay,
+            attempt + 1,
+            self.max_retries,
+            reason,
+        )
+
+    @staticmethod
+    def _log_response(request: httpx.Request, response: httpx.Response, started: float) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> %d %s (%.1f ms)",
+                request.method,
+                redact_url(request.url),
+                response.status_code,
+                response.reason_phrase,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+class SyncAPIClient(_BaseClient):
+    """The request loop of `Miraflow`."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        avatar_cache_ttl: float = AVATAR_CACHE_TTL,
+        transport: httpx.BaseTransport | None = None,
+        _clock: Clock | None = None,
+        _rng: random.Random | None = None,
+    ) -> None:
+        self._clock: Clock = _clock if _clock is not None else SystemClock()
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            avatar_cache_ttl=avatar_cache_ttl,
+            now=self._clock.now,
+            rng=_rng,
+        )
+        self._generated = self._generated_client({"transport": transport} if transport is not None else {})
+
+    def close(self) -> None:
+        """Close the connection pool. The client cannot be used afterwards."""
+        self._generated.get_httpx_client().close()
+
+    def __enter__(self) -> SyncAPIClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _request(self, spec: RequestSpec) -> httpx.Response:
+        """Send `spec` (retrying as allowed) and return its 2xx response, read; raise the typed error otherwise."""
+        return self._send(spec, self._raise_for_failure_body, stream=False)
+
+    def _stream(self, spec: RequestSpec, consume: Callable[[httpx.Response], T]) -> T:
+        """Send `spec` with a streamed response and return what `consume` makes of a 2xx.
+
+        A `consume` that fails with a broken connection or an incomplete body is retried with the whole request.
+        """
+        return self._send(spec, consume, stream=True)
+
+    def _send(self, spec: RequestSpec, consume: Callable[[httpx.Response], T], *, stream: bool) -> T:
+        http = self._generated.get_httpx_client()
+        attempt = 0
+        while True:
+            request = self._build_request(http, spec)
+            started = time.perf_counter()
+            response: httpx.Response | None = None
+            try:
+                response = http.send(request, stream=stream)
+                self._log_response(request, response, started)
+                if response.is_success:
+                    return consume(response)
+                if stream:
+                    response.read()
+                if not should_retry(
+                    idempotent=spec.idempotent, retries_left=self.max_retries - attempt, response=response
+                ):
+                    raise self._status_error(response, spec)
+                delay = retry_delay(attempt, headers=response.headers, rng=self._rng)
+                reason = f"{response.status_code} {response.reason_phrase}"
+            except (httpx.TransportError, IncompleteBodyError) as error:
+                delay = self._retry_or_raise(spec, request, attempt, error)
+                reason = type(error).__name__
+            finally:
+                if response is not None:
+                    response.close()
+            self._log_retry(request, attempt, delay, reason)
+            self._clock.sleep(delay)
+            attempt += 1
+
+
+class AsyncAPIClient(_BaseClient):
+    """The request loop of `AsyncMiraflow`: the twin of `SyncAPIClient`."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        avatar_cache_ttl: float = AVATAR_CACHE_TTL,
+        transport: httpx.AsyncBaseTransport | None = None,
+        _clock: AsyncClock | None = None,
+        _rng: random.Random | None = None,
+    ) -> None:
+        self._clock: AsyncClock = _clock if _clock is not None else AsyncSystemClock()
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            avatar_cache_ttl=avatar_cache_ttl,
+            now=self._clock.now,
+            rng=_rng,
+        )
+        self._generated = self._generated_client({"transport": transport} if transport is not None else {})
+
+    async def close(self) -> None:
+        """Close the connection pool. The client cannot be used afterwards."""
+        await self._generated.get_async_httpx_client().aclose()
+
+    async def __aenter__(self) -> AsyncAPIClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _request(self, spec: RequestSpec) -> httpx.Response:
+        """Send `spec` (retrying as allowed) and return its 2xx response, read; raise the typed error otherwise."""
+
+        async def checked(response: httpx.Response) -> httpx.Response:
+            return self._raise_for_failure_body(response)
+
+        return await self._send(spec, checked, stream=False)
+
+    async def _stream(self, spec: RequestSpec, consume: Callable[[httpx.Response], Awaitable[T]]) -> T:
+        """Send `spec` with a streamed response and return what `consume` makes of a 2xx (see the sync twin)."""
+        return await self._send(spec, consume, stream=True)
+
+    async def _send(self, spec: RequestSpec, consume: Callable[[httpx.Response], Awaitable[T]], *, stream: bool) -> T:
+        http = self._generated.get_async_httpx_client()
+        attempt = 0
+        while True:
+            request = self._build_request(http, spec)
+            started = time.perf_counter()
+            response: httpx.Response | None = None
+            try:
+                response = await http.send(request, stream=stream)
+                self._log_response(request, response, started)
+                if response.is_success:
+                    return await consume(response)
+                if stream:
+                    await response.aread()
+                if not should_retry(
+                    idempotent=spec.idempotent, retries_left=self.max_retries - attempt, response=response
+                ):
+                    raise self._status_error(response, spec)
+                delay = retry_delay(attempt, headers=response.headers, rng=self._rng)
+                reason = f"{response.status_code} {response.reason_phrase}"
+            except (httpx.TransportError, IncompleteBodyError) as error:
+                delay = self._retry_or_raise(spec, request, attempt, error)
+                reason = type(error).__name__
+            finally:
+                if response is not None:
+                    await response.aclose()
+            self._log_retry(request, attempt, delay, reason)
+            await self._clock.sleep(delay)
+            attempt += 1

@@ -1,0 +1,125 @@
+"""The clients: `Miraflow` and its async twin `AsyncMiraflow`, side by side."""
+
+from __future__ import annotations
+
+import random
+
+import httpx
+
+from miraflow._base_client import AsyncAPIClient, SyncAPIClient
+from miraflow._clock import AsyncClock, Clock
+from miraflow._constants import AVATAR_CACHE_TTL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from miraflow._resources import AsyncAvatars, AsyncJobs, AsyncVideos, AsyncVoices, Avatars, Jobs, Videos, Voices
+
+__all__ = ["AsyncMiraflow", "Miraflow"]
+
+
+class Miraflow(SyncAPIClient):
+    """A client of the Miraflow Photo Avatar API.
+
+    ```python
+    from miraflow import Miraflow
+
+    client = Miraflow()  # the key from MIRAFLOW_API_KEY
+    path = client.videos.generate(avatar="Margot", text="Hello!", name="Hello")
+    ```
+
+    `api_key` defaults to the `MIRAFLOW_API_KEY` environment variable; `base_url` is the API root as the docs give it
+    (`https://miraflow.ai/api`), defaulting to `MIRAFLOW_BASE_URL`, then production. `timeout` applies to each
+    request, in seconds (or an `httpx.Timeout`); `max_retries` is how often an idempotent request is retried.
+    `avatar_cache_ttl` is how long `avatars.list()` is cached. `transport` replaces httpx's (say, an
+    `httpx.MockTransport` in tests). The environment is read here, and only here. `MIRAFLOW_LOG=debug` turns on the
+    `miraflow` logger.
+    """
+
+    avatars: Avatars
+    """The account's avatars."""
+    voices: Voices
+    """The voices a video can be spoken with."""
+    videos: Videos
+    """Creating, listing, retrieving and downloading videos."""
+    jobs: Jobs
+    """Video generation jobs: their status, and waiting for them."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        avatar_cache_ttl: float = AVATAR_CACHE_TTL,
+        transport: httpx.BaseTransport | None = None,
+        _clock: Clock | None = None,
+        _rng: random.Random | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            avatar_cache_ttl=avatar_cache_ttl,
+            transport=transport,
+            _clock=_clock,
+            _rng=_rng,
+        )
+        self.avatars = Avatars(self)
+        self.voices = Voices(self)
+        self.jobs = Jobs(self)
+        self.videos = Videos(self, avatars=self.avatars, jobs=self.jobs)
+
+    def __enter__(self) -> Miraflow:
+        return self
+
+
+class AsyncMiraflow(AsyncAPIClient):
+    """The async client of the Miraflow Photo Avatar API: `Miraflow` with `await`.
+
+    ```python
+    from miraflow import AsyncMiraflow
+
+    async with AsyncMiraflow() as client:
+        path = await client.videos.generate(avatar="Margot", text="Hello!", name="Hello")
+    ```
+
+    Takes the arguments of `Miraflow` (`transport` is an `httpx.AsyncBaseTransport`).
+    """
+
+    avatars: AsyncAvatars
+    """The account's avatars."""
+    voices: AsyncVoices
+    """The voices a video can be spoken with."""
+    videos: AsyncVideos
+    """Creating, listing, retrieving and downloading videos."""
+    jobs: AsyncJobs
+    """Video generation jobs: their status, and waiting for them."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        avatar_cache_ttl: float = AVATAR_CACHE_TTL,
+        transport: httpx.AsyncBaseTransport | None = None,
+        _clock: AsyncClock | None = None,
+        _rng: random.Random | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            avatar_cache_ttl=avatar_cache_ttl,
+            transport=transport,
+            _clock=_clock,
+            _rng=_rng,
+        )
+        self.avatars = AsyncAvatars(self)
+        self.voices = AsyncVoices(self)
+        self.jobs = AsyncJobs(self)
+        self.videos = AsyncVideos(self, avatars=self.avatars, jobs=self.jobs)
+
+    async def __aenter__(self) -> AsyncMiraflow:
+        return self

@@ -1,0 +1,72 @@
+"""The numbers and names the SDK's behaviour depends on, in one place.
+
+Durations are seconds. Poll intervals are for a service running in real time; `jobs.wait(time_scale=...)` multiplies
+them (and the spec's expected durations) for a simulator running faster.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "API_KEY_ENV",
+    "AVATAR_CACHE_TTL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "INITIAL_RETRY_DELAY",
+    "LOGGER_NAME",
+    "LOG_ENV",
+    "MAX_CONSECUTIVE_POLL_FAILURES",
+    "MAX_RETRY_DELAY",
+    "POLL_EXCESS_LAG",
+    "POLL_GRID_POINTS",
+    "POLL_JITTER",
+    "POLL_LAG_BUDGET",
+    "POLL_LATE_RISK",
+    "POLL_MAX_INTERVAL",
+    "POLL_MIN_INTERVAL",
+    "POLL_START_POINTS",
+    "PROGRESS_FLOOR",
+    "PROGRESS_OUTLIER_SHARE",
+    "PROGRESS_SPREAD",
+    "RETRYABLE_STATUS_CODES",
+    "RETRY_AFTER_CEILING",
+    "RETRY_JITTER",
+]
+
+# Configuration, read only in the clients' constructors.
+API_KEY_ENV = "MIRAFLOW_API_KEY"
+LOG_ENV = "MIRAFLOW_LOG"
+LOGGER_NAME = "miraflow"
+
+# Requests.
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 2
+
+# Retries of idempotent requests: exponential backoff from INITIAL_RETRY_DELAY, doubling, capped at MAX_RETRY_DELAY,
+# shortened by up to RETRY_JITTER of itself. A server's Retry-After replaces it, capped at RETRY_AFTER_CEILING.
+RETRYABLE_STATUS_CODES = frozenset({408, 429})  # and every 5xx
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+RETRY_JITTER = 0.25
+RETRY_AFTER_CEILING = 60.0
+
+# `avatars.list()` is cached this long; `refresh=True` bypasses it.
+AVATAR_CACHE_TTL = 300.0
+
+# The waiter (see `_waiter`). It keeps a distribution of the moment the job finishes and polls when the chance that the
+# job finished more than POLL_LAG_BUDGET earlier reaches POLL_LATE_RISK (or the expected lag beyond the budget reaches
+# POLL_EXCESS_LAG), never sooner than POLL_MIN_INTERVAL after the last poll nor later than POLL_MAX_INTERVAL (which
+# bounds how late a failure is seen). The guide's fixed 5 s polling sees a finish up to 5 s late.
+POLL_MIN_INTERVAL = 1.0
+POLL_MAX_INTERVAL = 75.0
+POLL_LAG_BUDGET = 4.5
+POLL_LATE_RISK = 0.03
+POLL_EXCESS_LAG = 0.1  # seconds: the expected lag beyond the budget a poll may risk (bounds long sleeps)
+POLL_JITTER = 0.05  # each wait is shortened by up to this share of itself, at most half the lag budget
+POLL_GRID_POINTS = 200  # durations considered across the mode's range
+POLL_START_POINTS = 7  # start times considered when the render's start is known only within a window
+# How a progress reading relates to the share of the render done: a band around it, widest mid-way (SPREAD times
+# sqrt(x(1-x))) plus FLOOR, with an OUTLIER_SHARE of readings allowed to say nothing at all (progress is not linear).
+PROGRESS_SPREAD = 0.33
+PROGRESS_FLOOR = 0.02
+PROGRESS_OUTLIER_SHARE = 0.1
+MAX_CONSECUTIVE_POLL_FAILURES = 10  # transient status failures in a row tolerated by a wait without a timeout

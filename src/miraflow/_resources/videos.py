@@ -1,0 +1,312 @@
+"""`client.videos`: creating videos (from a script or an audio file), listing, retrieving and downloading them."""
+
+from __future__ import annotations
+
+import builtins
+import os
+from pathlib import Path
+
+import httpx
+
+from miraflow._avatars import AvatarRef
+from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect, parse_body
+from miraflow._download import Target, resolve_target, safe_filename, write_body_async, write_body_sync
+from miraflow._exceptions import APIResponseValidationError
+from miraflow._logging import logger
+from miraflow._modes import choose_mode
+from miraflow._resources.avatars import AsyncAvatars, Avatars
+from miraflow._resources.jobs import AsyncJobs, Jobs
+from miraflow._upload import AudioFile, describe_audio
+from miraflow._waiter import ProgressCallback
+from miraflow.spec import Mode
+from miraflow.types import Avatar, Job, Video, VideoDetail, Voice
+from miraflow_client.api.media import finalize_media, initialize_media
+from miraflow_client.api.videos import create_video, download_video, get_video, list_videos
+from miraflow_client.models import (
+    CreateVideoFromAudioRequest,
+    CreateVideoRequest,
+    CreateVideoResponse,
+    MediaFinalizeRequest,
+    MediaFinalizeResponse,
+    MediaInitializeRequest,
+    MediaInitializeResponse,
+    VideoList,
+)
+from miraflow_client.types import UNSET
+
+__all__ = ["AsyncVideos", "Videos"]
+
+_LIST = RequestSpec("listVideos", list_videos._get_kwargs, idempotent=True)
+
+Destination = str | os.PathLike[str]
+
+
+def _create_body(
+    avatar: Avatar, *, text: str, name: str, full_background: bool | None, voice: Voice | str | None
+) -> tuple[CreateVideoRequest, Mode]:
+    choice = choose_mode(avatar, full_background=full_background)
+    voice_id = voice.id if isinstance(voice, Voice) else voice
+    body = CreateVideoRequest(
+        avatar_id=avatar.id,
+        name=name,
+        text=text,
+        voice_id=voice_id if voice_id else UNSET,
+        im2vid_full=UNSET if choice.im2vid_full is None else choice.im2vid_full,
+    )
+    return body, choice.mode
+
+
+def _create_request(body: CreateVideoRequest | CreateVideoFromAudioRequest, name: str) -> RequestSpec:
+    return RequestSpec("createVideo", lambda: create_video._get_kwargs(body=body), idempotent=False, video_name=name)
+
+
+def _retrieve_request(video_id: str) -> RequestSpec:
+    return RequestSpec("getVideo", lambda: get_video._get_kwargs(video_id), idempotent=True)
+
+
+def _download_request(video_id: str) -> RequestSpec:
+    return RequestSpec("downloadVideo", lambda: download_video._get_kwargs(video_id), idempotent=True)
+
+
+def _initialize_request(audio: AudioFile) -> RequestSpec:
+    body = MediaInitializeRequest(file_name=audio.name, content_type=audio.content_type, file_size=audio.size)
+    return RequestSpec("initializeMedia", lambda: initialize_media._get_kwargs(body=body), idempotent=False)
+
+
+def _finalize_request(media_id: str) -> RequestSpec:
+    body = MediaFinalizeRequest(media_id=media_id)
+    return RequestSpec("finalizeMedia", lambda: finalize_media._get_kwargs(body=body), idempotent=False)
+
+
+def _check_finalized(parsed: MediaFinalizeResponse, response: httpx.Response) -> None:
+    if not parsed.success:
+        raise APIResponseValidationError("media/finalize did not confirm the upload", response=response)
+
+
+def _named_target(target: Target, video_id: str, name: str) -> Target:
+    return target.with_name(safe_filename(name, fallback=f"video-{video_id}"))
+
+
+class Videos:
+    """Videos and their generation (`client.videos`)."""
+
+    def __init__(self, client: SyncAPIClient, *, avatars: Avatars, jobs: Jobs) -> None:
+        self._client = client
+        self._avatars = avatars
+        self._jobs = jobs
+
+    def list(self) -> builtins.list[Video]:
+        """The account's completed videos (jobs still rendering are not listed)."""
+        response = self._client._request(_LIST)
+        return expect(
+            parse_body(list_videos._parse_response, self._client._generated, response), VideoList, response
+        ).videos
+
+    def retrieve(self, video_id: str) -> VideoDetail:
+        """A completed video's metadata and signed `download_url` (`video_id` is a complete job's `video_id`)."""
+        response = self._client._request(_retrieve_request(video_id))
+        parsed = parse_body(get_video._parse_response, self._client._generated, response)
+        return expect(parsed, VideoDetail, response)
+
+    def create(
+        self,
+        *,
+        avatar: AvatarRef,
+        text: str,
+        name: str,
+        full_background: bool | None = None,
+        voice: Voice | str | None = None,
+    ) -> Job:
+        """Start generating a video of `avatar` (an `Avatar`, its id or its name) speaking `text`; return its `Job`.
+
+        For a photo avatar, `full_background=True` selects full-background output (slower, 16:9), anything else the
+        face-cropped default; a video avatar has one mode, and `full_background=True` with one raises
+        `ModeNotSupportedError` before any create is sent. An unknown avatar raises `NotFoundError`, also before.
+        `voice` (a `Voice` or its id) overrides the avatar's own voice.
+
+        The create costs credits and is never retried. If the connection breaks after it was sent, `JobMayExistError`
+        says so and how to check.
+        """
+        resolved = self._avatars.retrieve(avatar)
+        body, mode = _create_body(resolved, text=text, name=name, full_background=full_background, voice=voice)
+        return self._create(body, resolved, mode, name)
+
+    def create_from_audio(self, *, avatar: AvatarRef, name: str, audio_path: str | os.PathLike[str]) -> Job:
+        """Start generating a video of `avatar` lip-syncing the audio file at `audio_path`; return its `Job`.
+
+        Uploads the file first (media initialize, PUT to the signed URL, finalize), then creates the video. Only the
+        PUT is retried; the create is not (see `create`).
+        """
+        audio = describe_audio(audio_path)
+        resolved = self._avatars.retrieve(avatar)
+        mode = choose_mode(resolved, full_background=None).mode
+        response = self._client._request(_initialize_request(audio))
+        parsed = parse_body(initialize_media._parse_response, self._client._generated, response)
+        upload = expect(parsed, MediaInitializeResponse, response)
+        put = RequestSpec(
+            "uploadMedia",
+            lambda: audio.put_kwargs(upload.upload_url),
+            idempotent=True,
+            send_key=self._client._same_origin(upload.upload_url),
+        )
+        self._client._request(put)
+        response = self._client._request(_finalize_request(upload.media_id))
+        finalized = parse_body(finalize_media._parse_response, self._client._generated, response)
+        _check_finalized(expect(finalized, MediaFinalizeResponse, response), response)
+        body = CreateVideoFromAudioRequest(avatar_id=resolved.id, name=name, media_id=upload.media_id)
+        return self._create(body, resolved, mode, name)
+
+    def download(self, video_id: str, dest: Destination = ".") -> Path:
+        """Download a completed video's MP4 to `dest` and return the file's path.
+
+        `dest` is a folder (existing, or a path ending in a separator, then created), where the file is named after
+        the video (sanitised; never overwriting: a collision gets a ` (1)` suffix), or the file's own path (replaced
+        if it exists). The body streams into a temporary file beside it, is checked against its Content-Length and
+        content type, fsynced and renamed into place: a failed download leaves no file. A body cut short is retried.
+        """
+        return self._download(video_id, resolve_target(dest), name=None)
+
+    def generate(
+        self,
+        *,
+        avatar: AvatarRef,
+        text: str,
+        name: str,
+        full_background: bool | None = None,
+        dest: Destination = ".",
+        voice: Voice | str | None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        time_scale: float = 1.0,
+    ) -> Path:
+        """Create a video, wait for it, download it to `dest`; return the file's path.
+
+        The arguments are those of `create`, `jobs.wait` and `download`. `dest` is checked before the create, so a
+        wrong folder costs no credits. Raises `JobFailedError` if the job fails.
+        """
+        target = resolve_target(dest)
+        job = self.create(avatar=avatar, text=text, name=name, full_background=full_background, voice=voice)
+        status = self._jobs.wait(job, timeout=timeout, on_progress=on_progress, time_scale=time_scale)
+        assert status.video_id is not None  # a success state carries it: job_status checked
+        return self._download(status.video_id, target, name=name)
+
+    def _create(
+        self, body: CreateVideoRequest | CreateVideoFromAudioRequest, avatar: Avatar, mode: Mode, name: str
+    ) -> Job:
+        sent_at = self._client._clock.now()
+        response = self._client._request(_create_request(body, name))
+        parsed = parse_body(create_video._parse_response, self._client._generated, response)
+        created = expect(parsed, CreateVideoResponse, response)
+        self._client._known_jobs.remember(created.job_id, mode=mode.name, sent_at=sent_at)
+        logger.debug("created job %s (%s, avatar %s)", created.job_id, mode.name, avatar.id)
+        return Job(id=created.job_id, name=name, avatar_id=avatar.id, mode=mode.name)
+
+    def _download(self, video_id: str, target: Target, *, name: str | None) -> Path:
+        if target.path is None:
+            target = _named_target(target, video_id, name if name is not None else self.retrieve(video_id).name)
+        path = self._client._stream(_download_request(video_id), lambda response: write_body_sync(response, target))
+        logger.debug("downloaded video %s to %s", video_id, path)
+        return path
+
+
+class AsyncVideos:
+    """Videos and their generation (`client.videos` of `AsyncMiraflow`)."""
+
+    def __init__(self, client: AsyncAPIClient, *, avatars: AsyncAvatars, jobs: AsyncJobs) -> None:
+        self._client = client
+        self._avatars = avatars
+        self._jobs = jobs
+
+    async def list(self) -> builtins.list[Video]:
+        """The account's completed videos (jobs still rendering are not listed)."""
+        response = await self._client._request(_LIST)
+        return expect(
+            parse_body(list_videos._parse_response, self._client._generated, response), VideoList, response
+        ).videos
+
+    async def retrieve(self, video_id: str) -> VideoDetail:
+        """A completed video's metadata and signed `download_url` (`video_id` is a complete job's `video_id`)."""
+        response = await self._client._request(_retrieve_request(video_id))
+        parsed = parse_body(get_video._parse_response, self._client._generated, response)
+        return expect(parsed, VideoDetail, response)
+
+    async def create(
+        self,
+        *,
+        avatar: AvatarRef,
+        text: str,
+        name: str,
+        full_background: bool | None = None,
+        voice: Voice | str | None = None,
+    ) -> Job:
+        """Start generating a video of `avatar` speaking `text`; return its `Job` (see `Videos.create`)."""
+        resolved = await self._avatars.retrieve(avatar)
+        body, mode = _create_body(resolved, text=text, name=name, full_background=full_background, voice=voice)
+        return await self._create(body, resolved, mode, name)
+
+    async def create_from_audio(self, *, avatar: AvatarRef, name: str, audio_path: str | os.PathLike[str]) -> Job:
+        """Start generating a video of `avatar` lip-syncing an audio file (see `Videos.create_from_audio`)."""
+        audio = describe_audio(audio_path)
+        resolved = await self._avatars.retrieve(avatar)
+        mode = choose_mode(resolved, full_background=None).mode
+        response = await self._client._request(_initialize_request(audio))
+        parsed = parse_body(initialize_media._parse_response, self._client._generated, response)
+        upload = expect(parsed, MediaInitializeResponse, response)
+        put = RequestSpec(
+            "uploadMedia",
+            lambda: audio.aput_kwargs(upload.upload_url),
+            idempotent=True,
+            send_key=self._client._same_origin(upload.upload_url),
+        )
+        await self._client._request(put)
+        response = await self._client._request(_finalize_request(upload.media_id))
+        finalized = parse_body(finalize_media._parse_response, self._client._generated, response)
+        _check_finalized(expect(finalized, MediaFinalizeResponse, response), response)
+        body = CreateVideoFromAudioRequest(avatar_id=resolved.id, name=name, media_id=upload.media_id)
+        return await self._create(body, resolved, mode, name)
+
+    async def download(self, video_id: str, dest: Destination = ".") -> Path:
+        """Download a completed video's MP4 to `dest` and return the file's path (see `Videos.download`)."""
+        return await self._download(video_id, resolve_target(dest), name=None)
+
+    async def generate(
+        self,
+        *,
+        avatar: AvatarRef,
+        text: str,
+        name: str,
+        full_background: bool | None = None,
+        dest: Destination = ".",
+        voice: Voice | str | None = None,
+        timeout: float | None = None,
+        on_progress: ProgressCallback | None = None,
+        time_scale: float = 1.0,
+    ) -> Path:
+        """Create a video, wait for it, download it to `dest`; return the file's path (see `Videos.generate`)."""
+        target = resolve_target(dest)
+        job = await self.create(avatar=avatar, text=text, name=name, full_background=full_background, voice=voice)
+        status = await self._jobs.wait(job, timeout=timeout, on_progress=on_progress, time_scale=time_scale)
+        assert status.video_id is not None  # a success state carries it: job_status checked
+        return await self._download(status.video_id, target, name=name)
+
+    async def _create(
+        self, body: CreateVideoRequest | CreateVideoFromAudioRequest, avatar: Avatar, mode: Mode, name: str
+    ) -> Job:
+        sent_at = self._client._clock.now()
+        response = await self._client._request(_create_request(body, name))
+        parsed = parse_body(create_video._parse_response, self._client._generated, response)
+        created = expect(parsed, CreateVideoResponse, response)
+        self._client._known_jobs.remember(created.job_id, mode=mode.name, sent_at=sent_at)
+        logger.debug("created job %s (%s, avatar %s)", created.job_id, mode.name, avatar.id)
+        return Job(id=created.job_id, name=name, avatar_id=avatar.id, mode=mode.name)
+
+    async def _download(self, video_id: str, target: Target, *, name: str | None) -> Path:
+        if target.path is None:
+            if name is None:
+                name = (await self.retrieve(video_id)).name
+            target = _named_target(target, video_id, name)
+        path = await self._client._stream(
+            _download_request(video_id), lambda response: write_body_async(response, target)
+        )
+        logger.debug("downloaded video %s to %s", video_id, path)
+        return path

@@ -1,0 +1,420 @@
+"""Waiting for a job: an adaptive poll schedule (`PollPlanner`), the waiting rules (`WaitState`), and two loops.
+
+The planner keeps a probability distribution for the moment the job finishes, from what it knows:
+
+- the mode's duration range from the spec (`x-job-lifecycle` modes), scaled by `time_scale`: every duration in it
+  equally likely;
+- when the render started: not before the create was sent or the last poll that saw the job queued, and not after
+  the first poll that saw it rendering;
+- the latest progress reading. Progress is not linear in time, so a reading is weak evidence: the share of the render
+  done is taken to lie in a band around it, widest mid-way and narrow near 0 and 100 %, and a share of readings is
+  allowed to mean nothing at all;
+- that the job was still running at the last poll.
+
+The next poll goes where the chance that the job finished more than the lag budget earlier reaches a small risk
+(`POLL_LATE_RISK`), or sooner if the lag it may have run up beyond the budget reaches, on average, a small allowance
+(`POLL_EXCESS_LAG`: a long sleep risks a long lag). So polls are sparse while the job cannot be done yet, and dense
+once it may be. They are never closer
+than the minimum interval nor further apart than the maximum, and each is shortened by a little jitter. A job that
+outlasts the spec's range stretches the range instead of breaking the schedule.
+
+`WaitState` applies the rules around the polls: every observed status goes to `on_progress`; each terminal state of
+the spec's lifecycle is handled by its outcome (success returns, failure raises `JobFailedError`); a transient
+failure of the status request is waited out (honouring Retry-After), not fatal; the timeout raises
+`WaitTimeoutError` with the last status. The sync and async loops only sleep and fetch.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import assert_never
+
+import attrs
+
+from miraflow._clock import AsyncClock, Clock
+from miraflow._constants import (
+    MAX_CONSECUTIVE_POLL_FAILURES,
+    POLL_EXCESS_LAG,
+    POLL_GRID_POINTS,
+    POLL_JITTER,
+    POLL_LAG_BUDGET,
+    POLL_LATE_RISK,
+    POLL_MAX_INTERVAL,
+    POLL_MIN_INTERVAL,
+    POLL_START_POINTS,
+    PROGRESS_FLOOR,
+    PROGRESS_OUTLIER_SHARE,
+    PROGRESS_SPREAD,
+    RETRY_AFTER_CEILING,
+)
+from miraflow._exceptions import APIError, APIStatusError, JobFailedError, WaitTimeoutError
+from miraflow._logging import logger
+from miraflow._retry import is_transient, retry_after
+from miraflow.spec import DurationRange, lifecycle
+from miraflow.types import JobStatus
+
+__all__ = [
+    "START_AT_ONCE",
+    "KnownJobs",
+    "PollDecision",
+    "PollPlanner",
+    "ProgressCallback",
+    "WaitState",
+    "any_mode_duration",
+    "wait_async",
+    "wait_sync",
+]
+
+START_AT_ONCE = 0.5  # the prior weight of "the render started as early as it could"
+
+ProgressCallback = Callable[[JobStatus], object]
+"""Called with every status the waiter observes, terminal ones included."""
+
+
+def any_mode_duration() -> DurationRange:
+    """The duration range that covers every mode of the spec (for a job whose mode is unknown)."""
+    modes = lifecycle().modes.values()
+    return DurationRange(min(mode.duration.min for mode in modes), max(mode.duration.max for mode in modes))
+
+
+@attrs.frozen
+class _JobRecord:
+    mode: str
+    sent_at: float
+
+
+class KnownJobs:
+    """What a client remembers of the jobs it created (the most recent `capacity`).
+
+    Their mode, and when the create was sent (the render cannot have started earlier): so `jobs.wait(job_id)` plans
+    as well as `jobs.wait(job)`.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._capacity = capacity
+        self._records: OrderedDict[str, _JobRecord] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, job_id: str, *, mode: str, sent_at: float) -> None:
+        """Remember a job this client created."""
+        with self._lock:
+            self._records[job_id] = _JobRecord(mode, sent_at)
+            self._records.move_to_end(job_id)
+            while len(self._records) > self._capacity:
+                self._records.popitem(last=False)
+
+    def recall(self, job_id: str) -> tuple[str, float] | None:
+        """The mode and send time of a job this client created, or None."""
+        with self._lock:
+            record = self._records.get(job_id)
+        return None if record is None else (record.mode, record.sent_at)
+
+
+@attrs.frozen
+class PollDecision:
+    """When to poll next (`delay` seconds from now), and why, for the debug log."""
+
+    delay: float
+    reason: str
+
+
+class PollPlanner:
+    """Places the polls of one job (see the module's docstring). Sans I/O: it is told the time and what was seen."""
+
+    def __init__(
+        self,
+        *,
+        duration: DurationRange,
+        started_after: float | None,
+        rng: random.Random,
+        time_scale: float = 1.0,
+        min_interval: float = POLL_MIN_INTERVAL,
+        max_interval: float = POLL_MAX_INTERVAL,
+        lag_budget: float = POLL_LAG_BUDGET,
+        late_risk: float = POLL_LATE_RISK,
+        excess_lag: float = POLL_EXCESS_LAG,
+        jitter: float = POLL_JITTER,
+    ) -> None:
+        if time_scale <= 0:
+            raise ValueError(f"time_scale must be positive, not {time_scale}")
+        self.duration = duration.scaled(time_scale)
+        self.min_interval = min_interval * time_scale
+        self.max_interval = max_interval * time_scale
+        self.lag_budget = max(lag_budget * time_scale, self.min_interval)
+        self.late_risk = late_risk
+        self.excess_lag = excess_lag * time_scale
+        self._jitter = jitter
+        self._rng = rng
+        self._not_before = started_after  # the render started at or after this
+        self._running_since: float | None = None  # ... and at or before this, the first poll that saw it rendering
+        self._last_running: float | None = None
+        self._reading: tuple[float, float] | None = None  # the latest (time, progress as a fraction)
+        self._lifecycle = lifecycle()
+
+    def observe(self, now: float, status: JobStatus) -> None:
+        """Record what a poll answered at `now`."""
+        info = self._lifecycle.states[status.status]
+        if info.terminal:
+            return
+        self._last_running = now
+        if status.status == self._lifecycle.initial:  # still queued: the render starts later than now
+            self._not_before = now if self._not_before is None else max(self._not_before, now)
+            return
+        if self._running_since is None:
+            self._running_since = now
+        if info.has_progress and status.progress is not None:
+            self._reading = (now, (status.progress + 0.5) / 100.0)
+
+    def finish_quantiles(self, *quantiles: float) -> tuple[float, ...] | None:
+        """Moments by which the job has finished with these probabilities, or None if nothing is known yet."""
+        finishes = self._finish_distribution()
+        return _quantiles(finishes, quantiles) if finishes else None
+
+    def first_delay(self, now: float) -> PollDecision:
+        """How long to wait before the first poll: none for a job of unknown age, else until it may be done."""
+        if self._not_before is None:
+            return PollDecision(0.0, "job of unknown age: polling now")
+        return self._decide(now, floor=0.0)
+
+    def next_delay(self, now: float) -> PollDecision:
+        """How long to wait before the next poll, after a poll at `now` saw the job still running."""
+        return self._decide(now, floor=self.min_interval)
+
+    def after_failure(self, failures: int, server_hint: float | None) -> PollDecision:
+        """How long to wait after `failures` status requests in a row failed transiently.
+
+        A server's Retry-After (`server_hint`) is honoured, up to a ceiling.
+        """
+        backoff = min(self.min_interval * 2.0 ** (failures - 1), self.max_interval)
+        if server_hint is not None:
+            return PollDecision(max(backoff, min(server_hint, RETRY_AFTER_CEILING)), "honouring Retry-After")
+        return PollDecision(backoff, f"backing off after {failures} failed status request(s)")
+
+    def _decide(self, now: float, *, floor: float) -> PollDecision:
+        finishes = self._finish_distribution()
+        if not finishes:
+            target, reason = now + self.lag_budget, "nothing to estimate from"
+        else:
+            early, median, late = _quantiles(finishes, (self.late_risk, 0.5, 0.95))
+            # Poll once the job may have finished a lag budget ago (the risk quantile), and before the lag it may
+            # have run up beyond the budget is, on average, more than the excess allowance: a long sleep risks more.
+            target = min(early, _excess_bound(finishes, self.excess_lag)) + self.lag_budget
+            reason = (
+                f"finish expected in {median - now:.2f} s (90 % within [{early - now:.2f}, {late - now:.2f}] s); "
+                f"polling {target - now:.2f} s from now, when it may have finished a lag budget ago"
+            )
+        delay = min(target - now, self.max_interval)
+        delay -= min(self._jitter * delay, self.lag_budget / 2) * self._rng.random()
+        return PollDecision(max(delay, floor), reason)
+
+    def _finish_distribution(self) -> list[tuple[float, float]]:
+        """(moment, probability) pairs for the job's finish, sorted by moment."""
+        starts = self._start_candidates()
+        if not starts:
+            return []
+        first_start, last_start = starts[0][0], starts[-1][0]
+        d_min, d_max = self.duration.min, self.duration.max
+        running = self._last_running
+        if running is not None:
+            rendered = running - last_start  # it has rendered at least this long and is not done
+            if rendered >= 0.95 * d_max:  # it outlasts the spec's range: stretch the range rather than give up
+                d_max = max(d_max, 2.0 * (running - first_start))
+        count = POLL_GRID_POINTS
+        step = (d_max - d_min) / count
+        durations = [d_min + step * (i + 0.5) for i in range(count)] if step > 0 else [d_min]
+        finishes: list[tuple[float, float]] = []
+        for start, prior in starts:
+            for duration in durations:
+                finish = start + duration
+                if running is not None and finish <= running:
+                    continue
+                finishes.append((finish, prior * self._likelihood(start, duration)))
+        total = sum(weight for _, weight in finishes)
+        if total <= 0:
+            return []
+        finishes.sort()
+        return [(finish, weight / total) for finish, weight in finishes]
+
+    def _start_candidates(self) -> list[tuple[float, float]]:
+        """The moments the render may have started, with their prior weights.
+
+        Between the earliest possible start and the first poll that saw it rendering, a render usually starts at
+        once (a free slot): `START_AT_ONCE` of the weight is on the earliest moment, the rest spread evenly.
+        """
+        latest = self._running_since
+        earliest = self._not_before
+        if latest is None:  # not seen rendering: assume it starts as early as it can
+            return [] if earliest is None else [(earliest, 1.0)]
+        points = POLL_START_POINTS
+        if earliest is None:  # a job of unknown age: it started no earlier than the longest render allows
+            earliest = latest - self.duration.max
+            return [(earliest + (latest - earliest) * (i + 0.5) / points, 1.0 / points) for i in range(points)]
+        if latest - earliest <= self.min_interval:
+            return [(latest, 1.0)]
+        later = (1.0 - START_AT_ONCE) / points
+        return [(earliest, START_AT_ONCE)] + [
+            (earliest + (latest - earliest) * (i + 1) / points, later) for i in range(points)
+        ]
+
+    def _likelihood(self, start: float, duration: float) -> float:
+        """How well a render from `start` lasting `duration` explains the latest progress reading."""
+        if self._reading is None:
+            return 1.0
+        seen_at, progress = self._reading
+        share = min(max((seen_at - start) / duration, 0.0), 1.0)
+        variance = PROGRESS_SPREAD**2 * share * (1.0 - share) + PROGRESS_FLOOR**2
+        density = math.exp(-0.5 * (progress - share) ** 2 / variance) / math.sqrt(2.0 * math.pi * variance)
+        return (1.0 - PROGRESS_OUTLIER_SHARE) * density + PROGRESS_OUTLIER_SHARE
+
+
+def _quantiles(finishes: list[tuple[float, float]], quantiles: Iterable[float]) -> tuple[float, ...]:
+    """The moments by which a sorted (moment, probability) distribution reaches each of `quantiles`."""
+    results = []
+    for quantile in quantiles:
+        accumulated, moment = 0.0, finishes[-1][0]
+        for finish, weight in finishes:
+            accumulated += weight
+            if accumulated >= quantile:
+                moment = finish
+                break
+        results.append(moment)
+    return tuple(results)
+
+
+def _excess_bound(finishes: list[tuple[float, float]], allowance: float) -> float:
+    """The latest moment `m` with an expected `max(0, m - finish)` of at most `allowance`."""
+    mass = weighted = 0.0
+    for index, (finish, weight) in enumerate(finishes):
+        mass += weight
+        weighted += weight * finish
+        moment = (allowance + weighted) / mass  # where mass * m - weighted reaches the allowance
+        following = finishes[index + 1][0] if index + 1 < len(finishes) else math.inf
+        if moment <= following:
+            return moment
+    return math.inf
+
+
+class WaitState:
+    """The rules of one wait, between polls (sans I/O): what to do with each status or failure, and the deadline."""
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        planner: PollPlanner,
+        now: float,
+        timeout: float | None,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        if timeout is not None and timeout < 0:
+            raise ValueError(f"timeout must be at least 0, not {timeout}")
+        self.job_id = job_id
+        self.planner = planner
+        self.timeout = timeout
+        self.deadline = None if timeout is None else now + timeout
+        self.last_status: JobStatus | None = None
+        self.polls = 0
+        self._on_progress = on_progress
+        self._failures = 0
+        decision = planner.first_delay(now)
+        self._delay = decision.delay
+        logger.debug("job %s: first poll in %.3f s (%s)", job_id, decision.delay, decision.reason)
+
+    def sleep_before_poll(self, now: float) -> float:
+        """How long to sleep before the next poll; never past the deadline (the last poll happens at it)."""
+        if self.deadline is None:
+            return self._delay
+        return max(0.0, min(self._delay, self.deadline - now))
+
+    def on_status(self, status: JobStatus, now: float) -> JobStatus | None:
+        """Take a status observed at `now`: the final status if the job succeeded, None to keep polling.
+
+        Raises `JobFailedError` for a failure state, `WaitTimeoutError` past the deadline.
+        """
+        self.polls += 1
+        self._failures = 0
+        self.last_status = status
+        self.planner.observe(now, status)
+        if self._on_progress is not None:
+            self._on_progress(status)
+        outcome = status.outcome
+        match outcome:
+            case "success":
+                logger.debug("job %s: %s after %d poll(s)", self.job_id, status.status, self.polls)
+                return status
+            case "failure":
+                logger.debug("job %s: %s after %d poll(s)", self.job_id, status.status, self.polls)
+                raise JobFailedError(self.job_id, status)
+            case None:
+                pass
+            case _:
+                assert_never(outcome)
+        self._check_deadline(now)
+        decision = self.planner.next_delay(now)
+        self._delay = decision.delay
+        progress = "" if status.progress is None else f" {status.progress}%"
+        logger.debug(
+            "job %s: %s%s; %s; next poll in %.3f s", self.job_id, status.status, progress, decision.reason, self._delay
+        )
+        return None
+
+    def on_error(self, error: APIError, now: float) -> None:
+        """Take a failed status request: wait it out if transient, else (or after too many) raise it."""
+        if not is_transient(error):
+            raise error
+        self._failures += 1
+        if self.deadline is None and self._failures >= MAX_CONSECUTIVE_POLL_FAILURES:
+            raise error
+        self._check_deadline(now, cause=error)
+        hint = None
+        if isinstance(error, APIStatusError) and error.response is not None:
+            hint = retry_after(error.response.headers)
+        decision = self.planner.after_failure(self._failures, hint)
+        self._delay = decision.delay
+        logger.debug(
+            "job %s: status request failed (%s); %s; next poll in %.3f s",
+            self.job_id,
+            type(error).__name__,
+            decision.reason,
+            self._delay,
+        )
+
+    def _check_deadline(self, now: float, cause: BaseException | None = None) -> None:
+        if self.deadline is not None and self.timeout is not None and now >= self.deadline:
+            raise WaitTimeoutError(self.job_id, self.timeout, self.last_status) from cause
+
+
+def wait_sync(fetch: Callable[[], JobStatus], state: WaitState, clock: Clock) -> JobStatus:
+    """Poll with `fetch` as `state` directs, sleeping on `clock`, until the job succeeds (or an error is raised)."""
+    while True:
+        delay = state.sleep_before_poll(clock.now())
+        if delay > 0:
+            clock.sleep(delay)
+        try:
+            status = fetch()
+        except APIError as error:
+            state.on_error(error, clock.now())
+            continue
+        done = state.on_status(status, clock.now())
+        if done is not None:
+            return done
+
+
+async def wait_async(fetch: Callable[[], Awaitable[JobStatus]], state: WaitState, clock: AsyncClock) -> JobStatus:
+    """The async twin of `wait_sync`."""
+    while True:
+        delay = state.sleep_before_poll(clock.now())
+        if delay > 0:
+            await clock.sleep(delay)
+        try:
+            status = await fetch()
+        except APIError as error:
+            state.on_error(error, clock.now())
+            continue
+        done = state.on_status(status, clock.now())
+        if done is not None:
+            return done

@@ -1,0 +1,35 @@
+"""The import rules of shared/DESIGN.md, checked in fresh interpreters: arrows point one way."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def _loaded_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("statement", "forbidden"),
+    [
+        # The spec loader is what the mock and the contract suite import: it must not drag in the SDK.
+        ("import miraflow.spec", ("miraflow._client", "miraflow_client", "httpx")),
+        # The simulator imports miraflow.spec only: never the SDK, never the generated client.
+        ("import miraflow_mock.simulator.app", ("miraflow._client", "miraflow._base_client", "miraflow_client")),
+        ("import miraflow_mock.cli", ("miraflow._client", "miraflow_client")),
+    ],
+)
+def test_imports_follow_the_design(statement: str, forbidden: tuple[str, ...]) -> None:
+    loaded = _loaded_after(statement)
+    leaked = sorted(name for name in loaded if name.startswith(forbidden))
+    assert not leaked, f"{statement} imported {leaked}"
+
+
+def test_the_sdk_still_loads_on_first_use() -> None:
+    loaded = _loaded_after("import miraflow; miraflow.Miraflow")
+    assert "miraflow._client" in loaded
