@@ -16,6 +16,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -25,6 +26,7 @@ from miraflow._exceptions import DownloadError, IncompleteBodyError
 from miraflow.spec import load_spec
 
 __all__ = [
+    "DownloadProgress",
     "PartialFile",
     "Target",
     "check_video_headers",
@@ -150,6 +152,15 @@ def check_video_headers(response: httpx.Response) -> int | None:
     return expected
 
 
+# What a new file's permissions would be (0666 less the umask): mkstemp's 0600 is for the temporary file only.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_FILE_MODE = 0o666 & ~_UMASK
+
+DownloadProgress = Callable[[int, int | None], object]
+"""Called after each chunk with the bytes written so far and the expected total (None if not announced)."""
+
+
 class PartialFile:
     """A temporary file beside the destination; published (renamed into place) only once complete and synced.
 
@@ -162,6 +173,7 @@ class PartialFile:
         assert target.path is not None
         self._target = target
         fd, name = tempfile.mkstemp(dir=target.folder, prefix=f".{target.path.name[:100]}.", suffix=".part")
+        os.fchmod(fd, _FILE_MODE)
         self.path = Path(name)
         self._file = os.fdopen(fd, "wb")
         self._written = 0
@@ -256,7 +268,7 @@ def _check_complete(response: httpx.Response, expected: int | None, written: int
         )
 
 
-def write_body_sync(response: httpx.Response, target: Target) -> Path:
+def write_body_sync(response: httpx.Response, target: Target, on_progress: DownloadProgress | None = None) -> Path:
     """Stream a download response into `target`, verified; return the final path. Leaves nothing on failure."""
     expected = check_video_headers(response)
     partial = PartialFile(target)
@@ -265,6 +277,8 @@ def write_body_sync(response: httpx.Response, target: Target) -> Path:
         for chunk in response.iter_bytes():
             partial.write(chunk)
             written += len(chunk)
+            if on_progress is not None:
+                on_progress(written, expected)
         _check_complete(response, expected, written)
         return partial.publish()
     except BaseException:
@@ -272,7 +286,9 @@ def write_body_sync(response: httpx.Response, target: Target) -> Path:
         raise
 
 
-async def write_body_async(response: httpx.Response, target: Target) -> Path:
+async def write_body_async(
+    response: httpx.Response, target: Target, on_progress: DownloadProgress | None = None
+) -> Path:
     """The async twin of `write_body_sync` (the local file writes are brief and stay on the event loop)."""
     expected = check_video_headers(response)
     partial = PartialFile(target)
@@ -281,6 +297,8 @@ async def write_body_async(response: httpx.Response, target: Target) -> Path:
         async for chunk in response.aiter_bytes():
             partial.write(chunk)
             written += len(chunk)
+            if on_progress is not None:
+                on_progress(written, expected)
         _check_complete(response, expected, written)
         return partial.publish()
     except BaseException:

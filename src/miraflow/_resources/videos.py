@@ -10,7 +10,14 @@ import httpx
 
 from miraflow._avatars import AvatarRef
 from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect, parse_body
-from miraflow._download import Target, resolve_target, safe_filename, write_body_async, write_body_sync
+from miraflow._download import (
+    DownloadProgress,
+    Target,
+    resolve_target,
+    safe_filename,
+    write_body_async,
+    write_body_sync,
+)
 from miraflow._exceptions import APIResponseValidationError
 from miraflow._logging import logger
 from miraflow._modes import choose_mode
@@ -156,15 +163,16 @@ class Videos:
         body = CreateVideoFromAudioRequest(avatar_id=resolved.id, name=name, media_id=upload.media_id)
         return self._create(body, resolved, mode, name)
 
-    def download(self, video_id: str, dest: Destination = ".") -> Path:
+    def download(self, video_id: str, dest: Destination = ".", *, on_progress: DownloadProgress | None = None) -> Path:
         """Download a completed video's MP4 to `dest` and return the file's path.
 
         `dest` is a folder (existing, or a path ending in a separator, then created), where the file is named after
         the video (sanitised; never overwriting: a collision gets a ` (1)` suffix), or the file's own path (replaced
         if it exists). The body streams into a temporary file beside it, is checked against its Content-Length and
         content type, fsynced and renamed into place: a failed download leaves no file. A body cut short is retried.
+        `on_progress(bytes_written, total)` is called after each chunk (`total` is None if not announced).
         """
-        return self._download(video_id, resolve_target(dest), name=None)
+        return self._download(video_id, resolve_target(dest), name=None, on_progress=on_progress)
 
     def generate(
         self,
@@ -201,10 +209,14 @@ class Videos:
         logger.debug("created job %s (%s, avatar %s)", created.job_id, mode.name, avatar.id)
         return Job(id=created.job_id, name=name, avatar_id=avatar.id, mode=mode.name)
 
-    def _download(self, video_id: str, target: Target, *, name: str | None) -> Path:
+    def _download(
+        self, video_id: str, target: Target, *, name: str | None, on_progress: DownloadProgress | None = None
+    ) -> Path:
         if target.path is None:
             target = _named_target(target, video_id, name if name is not None else self.retrieve(video_id).name)
-        path = self._client._stream(_download_request(video_id), lambda response: write_body_sync(response, target))
+        path = self._client._stream(
+            _download_request(video_id), lambda response: write_body_sync(response, target, on_progress)
+        )
         logger.debug("downloaded video %s to %s", video_id, path)
         return path
 
@@ -265,9 +277,11 @@ class AsyncVideos:
         body = CreateVideoFromAudioRequest(avatar_id=resolved.id, name=name, media_id=upload.media_id)
         return await self._create(body, resolved, mode, name)
 
-    async def download(self, video_id: str, dest: Destination = ".") -> Path:
+    async def download(
+        self, video_id: str, dest: Destination = ".", *, on_progress: DownloadProgress | None = None
+    ) -> Path:
         """Download a completed video's MP4 to `dest` and return the file's path (see `Videos.download`)."""
-        return await self._download(video_id, resolve_target(dest), name=None)
+        return await self._download(video_id, resolve_target(dest), name=None, on_progress=on_progress)
 
     async def generate(
         self,
@@ -300,13 +314,15 @@ class AsyncVideos:
         logger.debug("created job %s (%s, avatar %s)", created.job_id, mode.name, avatar.id)
         return Job(id=created.job_id, name=name, avatar_id=avatar.id, mode=mode.name)
 
-    async def _download(self, video_id: str, target: Target, *, name: str | None) -> Path:
+    async def _download(
+        self, video_id: str, target: Target, *, name: str | None, on_progress: DownloadProgress | None = None
+    ) -> Path:
         if target.path is None:
             if name is None:
                 name = (await self.retrieve(video_id)).name
             target = _named_target(target, video_id, name)
         path = await self._client._stream(
-            _download_request(video_id), lambda response: write_body_async(response, target)
+            _download_request(video_id), lambda response: write_body_async(response, target, on_progress)
         )
         logger.debug("downloaded video %s to %s", video_id, path)
         return path

@@ -1,0 +1,619 @@
+"""The `miraflow` command: a typer app over the SDK, one function per command.
+
+Each command parses its options, then runs inside `errors.reporting()`, which turns any failure into one line on stderr
+and the documented exit code. What is printed goes through `output.Output` (tables, or JSON with `--json`). The key
+and the API root come from `--api-key` / `--base-url` (given before or after the command), else from
+`MIRAFLOW_API_KEY` / `MIRAFLOW_BASE_URL`, which the SDK reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import attrs
+import typer
+from typer.core import TyperGroup
+
+from miraflow import Avatar, Job, JobStatus, Miraflow, MiraflowError, ModeNotSupportedError, Voice, __version__
+from miraflow.base_url import BASE_URL_ENV
+from miraflow.cli import demo as demo_flow
+from miraflow.cli.connection import connect
+from miraflow.cli.errors import (
+    API_KEY_ENV,
+    EXIT_CODES_HELP,
+    ClickException,
+    CLIError,
+    ExitCode,
+    Failure,
+    Reporter,
+    emit,
+    reporting,
+    usage_failure,
+)
+from miraflow.cli.output import Output, human_size, job_json, state_label, status_json
+from miraflow.cli.simulator import run_mock
+
+__all__ = ["app", "main"]
+
+_SETTINGS = "miraflow.settings"
+
+
+class MiraflowGroup(TyperGroup):
+    """The root command: parse errors become one line on stderr (exit code 2), and `main` returns the exit code."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; exit (or, with `standalone_mode=False`, return) with its exit code."""
+        try:
+            result = super().main(
+                args,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+            code = result if isinstance(result, int) else 0
+        except ClickException as exc:
+            failure, code = usage_failure(exc)
+            if failure is not None:
+                emit(failure)
+        except (typer.Abort, KeyboardInterrupt, EOFError):
+            emit(Failure("interrupted", ExitCode.INTERRUPTED))
+            code = ExitCode.INTERRUPTED
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(
+    name="miraflow",
+    cls=MiraflowGroup,
+    help="Make talking-avatar videos with the Miraflow Photo Avatar API, or with its local simulator.\n\n"
+    "Start with `miraflow demo`: it needs no key.",
+    epilog=EXIT_CODES_HELP,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_CONNECTION = "Connection"
+
+ApiKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        metavar="KEY",
+        help=f"The API key. Default: ${API_KEY_ENV}.",
+        show_default=False,
+        rich_help_panel=_CONNECTION,
+    ),
+]
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        metavar="URL",
+        help=f"The API root, such as http://127.0.0.1:4010/api for a local simulator. Default: ${BASE_URL_ENV}, "
+        "else https://miraflow.ai/api.",
+        show_default=False,
+        rich_help_panel=_CONNECTION,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout, and nothing else there.")]
+TimeoutOption = Annotated[
+    float | None,
+    typer.Option("--timeout", min=0, metavar="SECONDS", help="Give up waiting after this long (exit code 4)."),
+]
+TimeScaleOption = Annotated[
+    float,
+    typer.Option(
+        "--time-scale",
+        min=1e-6,
+        metavar="S",
+        help="For a simulator started with --time-scale S: scales the waiter's intervals and expected durations.",
+    ),
+]
+DownloadOption = Annotated[
+    str | None,
+    typer.Option(
+        "--download",
+        "-d",
+        metavar="DIR",
+        help="Wait, then download the MP4 into DIR (created if missing).",
+        show_default=False,
+    ),
+]
+AvatarOption = Annotated[
+    str, typer.Option("--avatar", "-a", metavar="ID|NAME", help="The avatar, by id or name (see `miraflow avatars`).")
+]
+
+
+@attrs.frozen
+class Settings:
+    """The connection options given before the command (`miraflow --api-key K avatars`)."""
+
+    api_key: str | None = None
+    base_url: str | None = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"miraflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Make talking-avatar videos with the Miraflow Photo Avatar API, or with its local simulator."""
+    ctx.meta[_SETTINGS] = Settings(api_key, base_url)
+
+
+def _connect(
+    ctx: typer.Context, reporter: Reporter, api_key: str | None, base_url: str | None
+) -> contextlib.AbstractContextManager[Miraflow]:
+    """A client for the key and API root the options (given after, else before the command) or the environment give."""
+    given: Settings = ctx.meta.get(_SETTINGS, Settings())
+    return connect(reporter, api_key=api_key or given.api_key, base_url=base_url or given.base_url)
+
+
+# --- listing ------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def avatars(
+    ctx: typer.Context, json_output: JsonOption = False, api_key: ApiKeyOption = None, base_url: BaseUrlOption = None
+) -> None:
+    """List the account's avatars. Photo avatars can make face-cropped or full-background videos."""
+    out = Output(json_output=json_output)
+    with reporting() as reporter, _connect(ctx, reporter, api_key, base_url) as client:
+        found = client.avatars.list()
+        if out.json:
+            out.data([avatar.to_dict() for avatar in found])
+        else:
+            out.avatars(found)
+
+
+@app.command()
+def voices(
+    ctx: typer.Context, json_output: JsonOption = False, api_key: ApiKeyOption = None, base_url: BaseUrlOption = None
+) -> None:
+    """List the voices a video can be spoken with (`miraflow create --voice`)."""
+    out = Output(json_output=json_output)
+    with reporting() as reporter, _connect(ctx, reporter, api_key, base_url) as client:
+        found = client.voices.list()
+        if out.json:
+            out.data([voice.to_dict() for voice in found])
+        else:
+            out.voices(found)
+
+
+@app.command()
+def videos(
+    ctx: typer.Context, json_output: JsonOption = False, api_key: ApiKeyOption = None, base_url: BaseUrlOption = None
+) -> None:
+    """List the account's completed videos."""
+    out = Output(json_output=json_output)
+    with reporting() as reporter, _connect(ctx, reporter, api_key, base_url) as client:
+        found = client.videos.list()
+        if out.json:
+            out.data([video.to_dict() for video in found])
+        else:
+            out.videos(found)
+
+
+# --- making videos ------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    avatar: AvatarOption,
+    text: Annotated[
+        str | None, typer.Option("--text", "-t", metavar="TEXT", help="The script the avatar speaks.")
+    ] = None,
+    text_file: Annotated[
+        str | None,
+        typer.Option("--text-file", "-f", metavar="FILE", help="Read the script from FILE (- reads stdin)."),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", "-n", metavar="NAME", help="The video's name. Default: the script's first words."),
+    ] = None,
+    full_background: Annotated[
+        bool,
+        typer.Option(
+            "--full-background",
+            help="Photo avatars only: keep the photo's background (16:9, slower, twice the credits). Default: "
+            "face-cropped (square).",
+        ),
+    ] = False,
+    voice: Annotated[
+        str | None,
+        typer.Option("--voice", metavar="ID|NAME", help="A voice (see `miraflow voices`). Default: the avatar's."),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", "-w", help="Wait until the video is ready.")] = False,
+    download: DownloadOption = None,
+    timeout: TimeoutOption = None,
+    time_scale: TimeScaleOption = 1.0,
+    json_output: JsonOption = False,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Create a video of an avatar speaking a script; with --wait or --download, see it through."""
+    out = Output(json_output=json_output)
+    with reporting() as reporter:
+        script = _script(text, text_file)
+        folder = _download_folder(download)
+        title = name or _name_from(script)
+        with _connect(ctx, reporter, api_key, base_url) as client:
+            chosen = client.avatars.retrieve(avatar)
+            voice_id = _voice_id(client, voice) if voice else None
+            try:
+                job = client.videos.create(
+                    avatar=chosen,
+                    text=script,
+                    name=title,
+                    full_background=True if full_background else None,
+                    voice=voice_id,
+                )
+            except ModeNotSupportedError as exc:
+                raise CLIError(_mode_refusal(chosen, exc)) from None
+            _follow(client, out, reporter, job, chosen, wait=wait, folder=folder, timeout=timeout, scale=time_scale)
+
+
+@app.command()
+def upload(
+    ctx: typer.Context,
+    audio: Annotated[
+        Path,
+        typer.Argument(
+            metavar="AUDIO", exists=True, dir_okay=False, readable=True, help="An audio file (.wav, .mp3, ...)."
+        ),
+    ],
+    avatar: AvatarOption,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", "-n", metavar="NAME", help="The video's name. Default: the audio file's name."),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", "-w", help="Wait until the video is ready.")] = False,
+    download: DownloadOption = None,
+    timeout: TimeoutOption = None,
+    time_scale: TimeScaleOption = 1.0,
+    json_output: JsonOption = False,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Upload an audio file, then create a video of an avatar lip-syncing it."""
+    out = Output(json_output=json_output)
+    with reporting() as reporter:
+        folder = _download_folder(download)
+        title = name or audio.stem
+        with _connect(ctx, reporter, api_key, base_url) as client:
+            chosen = client.avatars.retrieve(avatar)
+            try:
+                with out.activity(f"Uploading {audio.name}"):
+                    job = client.videos.create_from_audio(avatar=chosen, name=title, audio_path=audio)
+            except MiraflowError:
+                raise
+            except ValueError as exc:  # not an audio file, or an empty one
+                raise CLIError(f"{exc}") from None
+            _follow(client, out, reporter, job, chosen, wait=wait, folder=folder, timeout=timeout, scale=time_scale)
+
+
+def _follow(
+    client: Miraflow,
+    out: Output,
+    reporter: Reporter,
+    job: Job,
+    avatar: Avatar,
+    *,
+    wait: bool,
+    folder: Path | None,
+    timeout: float | None,
+    scale: float,
+) -> None:
+    """After a create: report the job; with `wait` or a download folder, wait for it (and download it)."""
+    reporter.on_interrupt = f"job {job.id} keeps running: `miraflow wait {job.id}` follows it"
+    kind = "photo" if avatar.is_photo else "video"
+    out.line("Created job ", (job.id, "bold"), f": {job.name!r}, avatar {avatar.name} ({kind}), {job.mode}")
+    payload = job_json(job)
+    if wait or folder is not None:
+        status = _wait(client, out, job.id, label=job.name, timeout=timeout, scale=scale)
+        payload.update(status_json(status))
+        if folder is not None:
+            payload.update(_download(client, out, reporter, _video_id(status), folder))
+    else:
+        out.line(f"Follow it with `miraflow wait {job.id}`.")
+    if out.json:
+        out.data(payload)
+
+
+# --- following jobs -------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(metavar="JOB", help="The job's id (what `miraflow create` printed).")],
+    json_output: JsonOption = False,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Show a job's status once (any state exits 0; `miraflow wait` exits 3 for a failed job)."""
+    out = Output(json_output=json_output)
+    with reporting() as reporter, _connect(ctx, reporter, api_key, base_url) as client:
+        current = client.jobs.retrieve(job_id)
+        if out.json:
+            out.data(status_json(current))
+            return
+        _print_status(out, current)
+
+
+def _print_status(out: Output, current: JobStatus) -> None:
+    progress = f" {current.progress}%" if current.progress is not None else ""
+    label = state_label(current)
+    detail = f"{current.status}{progress}" + ("" if label == current.status else f" ({label})")
+    out.line("Job ", (current.job_id, "bold"), f": {detail}")
+    if current.outcome == "success":
+        out.line(f"Video {current.video_id}: `miraflow download {current.video_id}` saves it.")
+    elif current.outcome == "failure":
+        out.line(f"{current.state.description} No video was made.")
+
+
+@app.command(name="wait")
+def wait_command(
+    ctx: typer.Context,
+    job_id: Annotated[str, typer.Argument(metavar="JOB", help="The job's id (what `miraflow create` printed).")],
+    download: DownloadOption = None,
+    timeout: TimeoutOption = None,
+    time_scale: TimeScaleOption = 1.0,
+    json_output: JsonOption = False,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Wait until a job finishes (exit code 3 if it failed, 4 on --timeout); optionally download its video."""
+    out = Output(json_output=json_output)
+    with reporting() as reporter:
+        folder = _download_folder(download)
+        with _connect(ctx, reporter, api_key, base_url) as client:
+            reporter.on_interrupt = f"job {job_id} keeps running: `miraflow wait {job_id}` follows it"
+            final = _wait(client, out, job_id, label=f"job {job_id}", timeout=timeout, scale=time_scale)
+            payload = status_json(final)
+            if folder is not None:
+                payload.update(_download(client, out, reporter, _video_id(final), folder))
+            if out.json:
+                out.data(payload)
+
+
+def _wait(client: Miraflow, out: Output, job_id: str, *, label: str, timeout: float | None, scale: float) -> JobStatus:
+    started = time.monotonic()
+    with out.job_progress(label) as on_progress:
+        final = client.jobs.wait(job_id, timeout=timeout, on_progress=on_progress, time_scale=scale)
+    elapsed = time.monotonic() - started
+    out.line("Job ", (job_id, "bold"), f" complete after {elapsed:.1f} s: video {final.video_id}")
+    return final
+
+
+def _video_id(final: JobStatus) -> str:
+    assert final.video_id is not None  # a successful wait returns a status that carries it
+    return final.video_id
+
+
+# --- downloading ----------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def download(
+    ctx: typer.Context,
+    video_id: Annotated[str, typer.Argument(metavar="VIDEO_ID", help="The video's id (`miraflow videos`).")],
+    out_path: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="PATH",
+            help="A folder (the file is named after the video, never overwriting one) or the file's path.",
+        ),
+    ] = ".",
+    json_output: JsonOption = False,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Download a video's MP4 (into a temporary file, renamed into place only once complete)."""
+    out = Output(json_output=json_output)
+    with reporting() as reporter:
+        target = Path(out_path)
+        if not target.is_dir() and not out_path.endswith(("/", "\\")) and not target.parent.is_dir():
+            raise CLIError(f"--out {out_path}: the folder {str(target.parent)!r} does not exist")
+        with _connect(ctx, reporter, api_key, base_url) as client:
+            saved = _download(client, out, reporter, video_id, out_path)
+            if out.json:
+                out.data({"videoId": video_id, **saved})
+
+
+def _download(client: Miraflow, out: Output, reporter: Reporter, video_id: str, dest: Path | str) -> dict[str, Any]:
+    reporter.on_interrupt = f"nothing was saved; `miraflow download {video_id}` downloads the video"
+    with out.transfer(f"Downloading video {video_id}") as on_bytes:
+        path = client.videos.download(video_id, dest, on_progress=on_bytes)
+    size = path.stat().st_size
+    out.line("Saved ", (str(path), "bold"), f" ({human_size(size)})")
+    reporter.on_interrupt = None
+    return {"path": str(path), "bytes": size}
+
+
+# --- the demo and the simulator -------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Where the two MP4s go (created if missing).")
+    ] = Path("miraflow-demo"),
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="With a key: skip the prompt that the demo costs credits.")
+    ] = False,
+    avatar: Annotated[
+        str | None,
+        typer.Option("--avatar", "-a", metavar="ID|NAME", help="The photo avatar to use. Default: the first one."),
+    ] = None,
+    time_scale: Annotated[
+        float | None,
+        typer.Option(
+            "--time-scale",
+            min=1e-6,
+            metavar="S",
+            help=f"Job durations times S. Default: {demo_flow.DEMO_TIME_SCALE} on the simulator (the full-background "
+            "video takes seconds, not minutes), 1 with a key.",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", metavar="N", help="The simulator's seed: the same durations every run."),
+    ] = demo_flow.DEMO_SEED,
+    json_output: JsonOption = False,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Make a face-cropped preview and a full-background video end to end, as Miraflow's guide does.
+
+    Without a key (no --api-key, no MIRAFLOW_API_KEY) it starts the local simulator and costs nothing. With a key it
+    uses that account, which costs credits: it asks first (--yes skips the question).
+    """
+    out = Output(json_output=json_output)
+    given: Settings = ctx.meta.get(_SETTINGS, Settings())
+    options = demo_flow.DemoOptions(
+        out_dir=out_dir,
+        yes=yes,
+        avatar=avatar,
+        time_scale=time_scale,
+        seed=seed,
+        api_key=api_key or given.api_key,
+        base_url=base_url or given.base_url,
+    )
+    with reporting() as reporter:
+        demo_flow.run(out, reporter, options)
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+def mock(ctx: typer.Context) -> None:
+    """Run the local simulator of the API: `miraflow-mock serve` with these options (`miraflow mock --help`)."""
+    with reporting():
+        code = run_mock(ctx.args)
+    raise typer.Exit(code)
+
+
+# --- helpers --------------------------------------------------------------------------------------------------------
+
+
+def _script(text: str | None, text_file: str | None) -> str:
+    """The script, from --text or --text-file (exactly one)."""
+    if (text is None) == (text_file is None):
+        raise CLIError("give the script with either --text or --text-file (see `miraflow create --help`)")
+    if text_file is not None:
+        if text_file == "-":
+            script = sys.stdin.read()
+        else:
+            try:
+                script = Path(text_file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                raise CLIError(f"--text-file {text_file}: {reason}") from None
+    else:
+        assert text is not None
+        script = text
+    script = script.strip()
+    if not script:
+        raise CLIError("the script is empty: give the avatar something to say")
+    return script
+
+
+def _name_from(script: str, words: int = 6, limit: int = 60) -> str:
+    """A video name made of the script's first words."""
+    name = " ".join(script.split()[:words])
+    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+
+
+def _download_folder(download: str | None) -> Path | None:
+    """The --download folder, created now: a wrong path fails before any credits are spent."""
+    if download is None:
+        return None
+    folder = Path(download)
+    if folder.exists() and not folder.is_dir():
+        raise CLIError(f"--download {download}: not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"--download {download}: {exc.strerror or exc}") from None
+    return folder
+
+
+def _voice_id(client: Miraflow, voice: str) -> str:
+    """The id of the voice named by id or name (exactly, then ignoring case)."""
+    known = client.voices.list()
+    match = _find_voice(voice, known)
+    if match is None:
+        names = ", ".join(f"{item.name} ({item.id})" for item in known[:10])
+        raise CLIError(f"no voice has the id or name {voice!r}; the voices: {names}", ExitCode.API_ERROR)
+    return match.id
+
+
+def _find_voice(voice: str, known: Sequence[Voice]) -> Voice | None:
+    for candidates in (
+        [item for item in known if item.id == voice],
+        [item for item in known if item.name == voice],
+        [item for item in known if item.name.casefold() == voice.casefold()],
+    ):
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            ids = ", ".join(item.id for item in candidates)
+            raise CLIError(f"{len(candidates)} voices are named {voice!r} ({ids}); pass the id to --voice")
+    return None
+
+
+def _mode_refusal(avatar: Avatar, exc: ModeNotSupportedError) -> str:
+    if avatar.is_photo:
+        return str(exc)
+    return (
+        f"avatar {avatar.name!r} ({avatar.id}) is a video avatar, and --full-background needs a photo avatar: "
+        "nothing was sent and no credits were spent. Leave out --full-background, or pick a photo avatar "
+        "(`miraflow avatars`)"
+    )
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `miraflow`; returns the exit code. SIGTERM is handled like Ctrl-C (cleanup runs, exit code 130)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    command = typer.main.get_command(app)
+    return int(command.main(args=argv, prog_name="miraflow", standalone_mode=False))
