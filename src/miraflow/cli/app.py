@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 
 from miraflow import Avatar, Job, JobStatus, Miraflow, MiraflowError, ModeNotSupportedError, Voice, __version__
 from miraflow.base_url import BASE_URL_ENV
+from miraflow.batch.cli import batch_app
 from miraflow.cli import demo as demo_flow
 from miraflow.cli.connection import connect
 from miraflow.cli.errors import (
@@ -90,6 +91,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+# `miraflow batch ...`: campaigns, from miraflow.batch, which takes its own connection options.
+app.add_typer(batch_app, name="batch", help="Campaigns: one video per row of a CSV or JSONL file, each created once.")
 
 _CONNECTION = "Connection"
 

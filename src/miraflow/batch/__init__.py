@@ -1,0 +1,64 @@
+"""Campaigns: hundreds of personalised videos from one CSV or JSONL file, each created exactly once, resumable.
+
+```python
+from miraflow.batch import run_campaign_sync
+
+result = run_campaign_sync("campaign.csv", "out/")  # the key from MIRAFLOW_API_KEY
+print(result.counts)                                 # rows per state: downloaded, failed, ambiguous...
+for row in result.problems:
+    print(row.key, row.name, row.state, row.error)
+```
+
+`run_campaign` (async; `run_campaign_sync` blocks) validates every row before anything is sent, keeps a SQLite ledger
+in the campaign folder (`ledger`: the intent to create is committed before each request, the jobId the moment it
+arrives), reconciles by name the creates a crash left unanswered (`reconcile`), follows every job from one polling
+scheduler timed by the SDK's adaptive waiter (`scheduler`), slows the whole batch down on a 429 (`pacing`), and
+downloads each video atomically, verified by SHA-256 (`files`). Rerunning the same campaign in the same folder
+resumes it. `campaign_status` and `write_report` read a folder's ledger; `plan_campaign` is the dry run. The
+command line is `miraflow batch` (`miraflow.batch.cli.batch_app`; `python -m miraflow.batch`).
+"""
+
+from miraflow.batch.errors import (
+    BatchError,
+    CampaignBusyError,
+    CampaignFileError,
+    InvalidRowsError,
+    LedgerConflictError,
+)
+from miraflow.batch.ledger import Ledger, LedgerRow, RowState
+from miraflow.batch.plan import Plan, plan_campaign
+from miraflow.batch.report import CampaignStatus, campaign_status, write_report
+from miraflow.batch.rows import Row, RowError, Validation, read_rows, validate_rows
+from miraflow.batch.runner import (
+    DEFAULT_CONCURRENCY,
+    CampaignObserver,
+    CampaignResult,
+    run_campaign,
+    run_campaign_sync,
+)
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "BatchError",
+    "CampaignBusyError",
+    "CampaignFileError",
+    "CampaignObserver",
+    "CampaignResult",
+    "CampaignStatus",
+    "InvalidRowsError",
+    "Ledger",
+    "LedgerConflictError",
+    "LedgerRow",
+    "Plan",
+    "Row",
+    "RowError",
+    "RowState",
+    "Validation",
+    "campaign_status",
+    "plan_campaign",
+    "read_rows",
+    "run_campaign",
+    "run_campaign_sync",
+    "validate_rows",
+    "write_report",
+]

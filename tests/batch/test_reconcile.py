@@ -1,0 +1,104 @@
+"""Reconciling creates that may or may not have made a job: found by name, or ambiguous once it surely would be done."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import UTC, datetime
+
+from miraflow._clock import AsyncSystemClock
+from miraflow.batch.naming import api_name, video_token
+from miraflow.batch.pacing import RateGate
+from miraflow.batch.reconcile import RECONCILE_MARGIN, Reconciler, Suspect, find_tokens, give_up_after
+from miraflow.spec import lifecycle
+from miraflow.types import Video
+
+CAMPAIGN = "0123abcd"
+
+
+def _video(video_id: str, name: str) -> Video:
+    return Video(id=video_id, name=name, created_at=datetime(2025, 1, 1, tzinfo=UTC))
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def wall(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def _reconciler(
+    fake: FakeTime, videos: list[Video], *, prior_open: bool | None = None, time_scale: float = 1.0
+) -> tuple[Reconciler, list[tuple[int, str]], list[int], list[float]]:
+    found: list[tuple[int, str]] = []
+    missing: list[int] = []
+    sweeps: list[float] = []
+
+    async def list_videos() -> list[Video]:
+        sweeps.append(fake.now)
+        return list(videos)
+
+    reconciler = Reconciler(
+        list_videos=list_videos,
+        gate=RateGate(AsyncSystemClock()),
+        prior_open=lambda suspect: bool(prior_open) if prior_open is not None else fake.now < 1300.0,
+        on_found=lambda suspect, video: found.append((suspect.key, video.id)),
+        on_missing=lambda suspect: missing.append(suspect.key),
+        time_scale=time_scale,
+        wall=fake.wall,
+        sleep=fake.sleep,
+    )
+    return reconciler, found, missing, sweeps
+
+
+async def test_a_video_that_appears_resumes_its_row() -> None:
+    fake = FakeTime()
+    videos: list[Video] = [_video("other", "unrelated"), _video("x", api_name("A", video_token("ffffffff", 1)))]
+    reconciler, found, missing, sweeps = _reconciler(fake, videos, prior_open=False)
+    reconciler.add(Suspect(1, video_token(CAMPAIGN, 1), "face_cropped", seq=1, intent_at=fake.now))
+    reconciler.close()
+    task = asyncio.ensure_future(reconciler.run())
+    while len(sweeps) < 2:
+        await asyncio.sleep(0)
+    videos.append(_video("v1", api_name("Hello", video_token(CAMPAIGN, 1))))  # its job completes
+    await asyncio.wait_for(task, 5)
+    assert found == [(1, "v1")] and missing == []
+
+
+async def test_not_found_only_after_its_queue_cleared_and_the_longest_render() -> None:
+    fake = FakeTime()
+    start = fake.now
+    reconciler, found, missing, sweeps = _reconciler(fake, [])  # earlier jobs run until t=1300
+    reconciler.add(Suspect(3, video_token(CAMPAIGN, 3), "face_cropped", seq=3, intent_at=start))
+    reconciler.close()
+    await asyncio.wait_for(reconciler.run(), 5)
+    window = give_up_after("face_cropped", 1.0)
+    assert window >= lifecycle().mode("face_cropped").duration.max + RECONCILE_MARGIN
+    assert found == [] and missing == [3]
+    assert sweeps[-1] >= 1300.0 + window  # the last look came after the deadline
+    assert all(b - a <= 30.0 + 1e-6 for a, b in itertools.pairwise(sweeps))  # half the shortest render
+
+
+async def test_an_ambiguous_row_gets_one_more_look() -> None:
+    fake = FakeTime()
+    reconciler, _, missing, sweeps = _reconciler(fake, [], prior_open=True)
+    reconciler.add(Suspect(4, video_token(CAMPAIGN, 4), "full_background", 4, intent_at=fake.now - 5000, recheck=True))
+    reconciler.close()
+    await asyncio.wait_for(reconciler.run(), 5)
+    assert missing == [4] and len(sweeps) == 1
+
+
+def test_find_tokens_matches_whole_tokens_only() -> None:
+    videos = [
+        _video("a", api_name("X", video_token(CAMPAIGN, 1))),
+        _video("b", api_name("X", video_token(CAMPAIGN, 1))),
+        _video("c", api_name("Y", video_token(CAMPAIGN, 12))),
+        _video("d", api_name("Z", video_token(CAMPAIGN, 2, 2))),
+    ]
+    found = find_tokens(videos, {video_token(CAMPAIGN, 1), video_token(CAMPAIGN, 2)})
+    assert {token: video.id for token, video in found.items()} == {video_token(CAMPAIGN, 1): "a"}
