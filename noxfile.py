@@ -171,6 +171,23 @@ def contract(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmarks: ratios measured side by side in one run (needs wrk: apt-get install wrk)."""
+    _install(session)
+    _node_tools(session)
+    session.run("python", "-m", "bench.simulator", *session.posargs)
+    session.run("python", "-m", "bench")
+    session.run("python", "-m", "bench.batch")
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The long crash-and-resume campaign (SIGKILLs at random moments over hundreds of rows); not part of CI."""
+    _install(session)
+    session.run("pytest", "tests/batch", "-m", "slow", *session.posargs, env={"MIRAFLOW_SOAK": "1"})
+
+
+@nox.session
 def clean(session: nox.Session) -> None:
     """Remove reports and caches."""
     for path in (REPORTS, ROOT / ".hypothesis", ROOT / ".pytest_cache", ROOT / ".mypy_cache", ROOT / ".ruff_cache"):
