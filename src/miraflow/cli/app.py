@@ -12,7 +12,7 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -185,18 +185,30 @@ def _connect(
 # --- listing ------------------------------------------------------------------------------------------------------
 
 
+def _listing(
+    ctx: typer.Context,
+    json_output: bool,
+    api_key: str | None,
+    base_url: str | None,
+    fetch: Callable[[Miraflow], Sequence[Any]],
+    show: Callable[[Output, Sequence[Any]], None],
+) -> None:
+    """Fetch a list and print it: a table, or the API's own fields as JSON."""
+    out = Output(json_output=json_output)
+    with reporting() as reporter, _connect(ctx, reporter, api_key, base_url) as client:
+        found = fetch(client)
+        if out.json:
+            out.data([item.to_dict() for item in found])
+        else:
+            show(out, found)
+
+
 @app.command()
 def avatars(
     ctx: typer.Context, json_output: JsonOption = False, api_key: ApiKeyOption = None, base_url: BaseUrlOption = None
 ) -> None:
     """List the account's avatars. Photo avatars can make face-cropped or full-background videos."""
-    out = Output(json_output=json_output)
-    with reporting() as reporter, _connect(ctx, reporter, api_key, base_url) as client:
-        found = client.avatars.list()
-        if out.json:
-            out.data([avatar.to_dict() for avatar in found])
-        else:
-            out.avatars(found)
+    _listing(ctx, json_output, api_key, base_url, lambda client: client.avatars.list(), Output.avatars)
 
 
 @app.command()
@@ -204,13 +216,7 @@ def voices(
     ctx: typer.Context, json_output: JsonOption = False, api_key: ApiKeyOption = None, base_url: BaseUrlOption = None
 ) -> None:
     """List the voices a video can be spoken with (`miraflow create --voice`)."""
-    out = Output(json_output=json_output)
-    with reporting() as reporter, _connect(ctx, reporter, api_key, base_url) as client:
-        found = client.voices.list()
-        if out.json:
-            out.data([voice.to_dict() for voice in found])
-        else:
-            out.voices(found)
+    _listing(ctx, json_output, api_key, base_url, lambda client: client.voices.list(), Output.voices)
 
 
 @app.command()
@@ -218,13 +224,7 @@ def videos(
     ctx: typer.Context, json_output: JsonOption = False, api_key: ApiKeyOption = None, base_url: BaseUrlOption = None
 ) -> None:
     """List the account's completed videos."""
-    out = Output(json_output=json_output)
-    with reporting() as reporter, _connect(ctx, reporter, api_key, base_url) as client:
-        found = client.videos.list()
-        if out.json:
-            out.data([video.to_dict() for video in found])
-        else:
-            out.videos(found)
+    _listing(ctx, json_output, api_key, base_url, lambda client: client.videos.list(), Output.videos)
 
 
 # --- making videos ------------------------------------------------------------------------------------------------
