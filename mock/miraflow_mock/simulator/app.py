@@ -72,11 +72,6 @@ class Simulator:
         """Release the persistence store."""
         self.backend.store.close()
 
-    def operation_of(self, method: str, path: str) -> str | None:
-        """The spec's operationId a request is for, or None."""
-        found = self._match(method, path)
-        return found[0] if found else None
-
     def _match(self, method: str, path: str) -> tuple[str, Handler, dict[str, str]] | None:
         for pattern, operation_id, handler in self._dispatch.get(method, ()):
             if match := pattern.match(path):

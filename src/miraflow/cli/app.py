@@ -132,6 +132,7 @@ TimeScaleOption = Annotated[
         help="For a simulator started with --time-scale S: scales the waiter's intervals and expected durations.",
     ),
 ]
+WaitOption = Annotated[bool, typer.Option("--wait", "-w", help="Wait until the video is ready.")]
 DownloadOption = Annotated[
     str | None,
     typer.Option(
@@ -257,7 +258,7 @@ def create(
         str | None,
         typer.Option("--voice", metavar="ID|NAME", help="A voice (see `miraflow voices`). Default: the avatar's."),
     ] = None,
-    wait: Annotated[bool, typer.Option("--wait", "-w", help="Wait until the video is ready.")] = False,
+    wait: WaitOption = False,
     download: DownloadOption = None,
     timeout: TimeoutOption = None,
     time_scale: TimeScaleOption = 1.0,
@@ -301,7 +302,7 @@ def upload(
         str | None,
         typer.Option("--name", "-n", metavar="NAME", help="The video's name. Default: the audio file's name."),
     ] = None,
-    wait: Annotated[bool, typer.Option("--wait", "-w", help="Wait until the video is ready.")] = False,
+    wait: WaitOption = False,
     download: DownloadOption = None,
     timeout: TimeoutOption = None,
     time_scale: TimeScaleOption = 1.0,
