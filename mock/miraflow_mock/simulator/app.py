@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route, Router
 
 from miraflow.spec import load_spec
@@ -24,7 +24,7 @@ from miraflow_mock.simulator.clock import Clock, ManualClock, RealClock
 from miraflow_mock.simulator.config import SimulatorConfig
 from miraflow_mock.simulator.faults import Fault, FaultStore
 from miraflow_mock.simulator.journal import Entry, Journal
-from miraflow_mock.simulator.responses import Api, Handler, error_response
+from miraflow_mock.simulator.responses import Api, Handler, JsonReply, error_response
 from miraflow_mock.simulator.store import MemoryStore, SqliteStore, Store
 from miraflow_mock.simulator.validation import RequestValidator
 
@@ -90,29 +90,31 @@ class Simulator:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection event: journal it, inject a pending fault if one applies, else route it."""
-        if scope["type"] != "http" or scope["path"].startswith("/__admin"):
+        path = scope["path"]
+        if scope["type"] != "http" or path.startswith("/__admin"):
             await self.router(scope, receive, send)
             return
-        found = self._match(scope["method"], scope["path"])
+        method = scope["method"]
+        found = self._match(method, path)
         entry = Entry(
-            time=self.clock.now(),
-            method=scope["method"],
-            path=scope["path"],
-            query=scope.get("query_string", b"").decode("latin-1"),
-            operation_id=found[0] if found else None,
+            self.clock.now(), method, path, scope["query_string"].decode("latin-1"), found[0] if found else None
         )
-
-        async def journaled_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                entry.status = message["status"]
-            await send(message)
-
         try:
             fault = self.faults.take(entry.operation_id)
-            if fault is None:
-                await self._route(scope, receive, journaled_send, found)
+            if fault is not None:
+                await self._misbehave(fault, found, scope, receive, _recording(entry, send), send)
+            elif found is None:
+                await self.router(scope, receive, _recording(entry, send))
             else:
-                await self._misbehave(fault, found, scope, receive, journaled_send, send)
+                # The hot path: an API operation, no fault. A JSON reply's status is known before it is sent, so
+                # its messages go straight to the server; only files (which may answer 206) pass through a recorder.
+                scope["path_params"] = found[2]
+                response = await found[1](Request(scope, receive))
+                if type(response) is JsonReply:
+                    entry.status = response.status_code
+                    await response(scope, receive, send)
+                else:
+                    await response(scope, receive, _recording(entry, send))
         finally:
             entry.tenant = scope.get("miraflow.tenant")
             entry.body = scope.get("miraflow.body")
@@ -135,10 +137,11 @@ class Simulator:
                 scope, receive, send
             )
         elif fault.failure_body:
-            await JSONResponse({"result": "failure", "error": "simulated failure (injected fault)"})(
-                scope, receive, send
-            )
+            await JsonReply({"result": "failure", "error": "simulated failure (injected fault)"})(scope, receive, send)
         elif fault.drop == "before":
+            # Read the whole request first: closing with part of it unread would make the kernel answer with a
+            # reset instead of a clean close, and which one the client sees would depend on timing.
+            await _drain(receive)
             await _drop(raw_send)
         elif fault.drop == "after":
 
@@ -171,8 +174,27 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await response(scope, receive, send)
 
 
+def _recording(entry: Entry, send: Send) -> Send:
+    """A `send` that notes the response's status in the journal entry."""
+
+    async def recording_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            entry.status = message["status"]
+        await send(message)
+
+    return recording_send
+
+
 def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+async def _drain(receive: Receive) -> None:
+    """Receive the request's body to its end."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _drop(raw_send: Send) -> None:

@@ -275,16 +275,13 @@ class Backend:
                 return JobView(seen.state, seen.progress // 2)
         return seen
 
-    def status(self, tenant: Tenant, job_id: str) -> dict[str, Any]:
-        """The body of `GET /api/video/{jobId}/status`."""
+    def status(self, tenant: Tenant, job_id: str) -> tuple[JobView, str | None]:
+        """What `GET /api/video/{jobId}/status` reports: the job's state and progress, and its videoId once complete."""
         job = self.job(tenant, job_id)
         seen = self.view(job)
-        body: dict[str, Any] = {"result": "success", "status": seen.state}
-        if seen.progress is not None:
-            body["progress"] = f"{seen.progress}%"
         if seen.state == self.lifecycle.success_state and not self.config.has_bug("missing-video-id"):
-            body["videoId"] = job.video_id
-        return body
+            return seen, job.video_id
+        return seen, None
 
     def completed_video(self, tenant: Tenant, video_id: str) -> Job:
         """The job behind a tenant's completed video; 404 "Video not found" until it is complete."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from miraflow.spec import Lifecycle, Mode, lifecycle
 
@@ -55,9 +55,8 @@ class Job:
         return cls(**{**record, "knots": tuple(record["knots"])})
 
 
-@dataclass(frozen=True)
-class JobView:
-    """What a job looks like at one moment."""
+class JobView(NamedTuple):
+    """What a job looks like at one moment (a tuple: made on every status request, so cheap to make)."""
 
     state: str
     progress: int | None  # 0–100 while rendering, else None

@@ -9,7 +9,7 @@ from typing import Any
 __all__ = ["Entry", "Journal"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One request."""
 

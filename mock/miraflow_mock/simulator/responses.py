@@ -12,12 +12,13 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 
 from miraflow_mock.simulator.backend import ApiError, Backend, Tenant
+from miraflow_mock.simulator.jobs import JobView
 from miraflow_mock.simulator.validation import RequestValidator
 
-__all__ = ["Api", "Handler", "error_response"]
+__all__ = ["Api", "Handler", "JsonReply", "error_response"]
 
 _JSON = "application/json"
 _MULTIPART = "multipart/form-data"
@@ -25,10 +26,32 @@ _MAX_UPLOAD = 100 * 1024 * 1024
 
 Handler = Callable[[Request], Awaitable[Response]]
 
+_encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_CONTENT_TYPE_JSON = (b"content-type", b"application/json")
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+
+class JsonReply(Response):
+    """A JSON response, as Starlette's JSONResponse renders it, made with less work per request.
+
+    `content` is a JSON value, or bytes already encoded (the catalog's fixed bodies). One encoder serves every
+    request, and the headers are built directly as ASGI wants them.
+    """
+
+    media_type = _JSON
+
+    def __init__(self, content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> None:
+        body = content if isinstance(content, bytes) else _encode(content).encode()
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"content-length", str(len(body)).encode()), _CONTENT_TYPE_JSON]
+        if headers:
+            self.raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JsonReply:
     """The API's error shape."""
-    return JSONResponse({"result": "failure", "error": message}, status_code=status, headers=headers)
+    return JsonReply({"result": "failure", "error": message}, status, headers)
 
 
 class Api:
@@ -42,6 +65,7 @@ class Api:
         # The catalog never changes: serialise it once.
         self._avatars = _json_bytes({"avatars": [avatar.to_json() for avatar in backend.avatars()]})
         self._voices = _json_bytes({"voices": [voice.to_json() for voice in VOICES]})
+        self._status_bodies: dict[JobView, bytes] = {}
 
     def handlers(self) -> dict[str, Handler]:
         """OperationId → handler, for every operation of the spec."""
@@ -60,7 +84,7 @@ class Api:
     def _guard(self, handler: Callable[[Request, Tenant], Awaitable[Response]]) -> Handler:
         async def guarded(request: Request) -> Response:
             try:
-                tenant = self.backend.authenticate(request.headers.get("x-api-key"))
+                tenant = self.backend.authenticate(_api_key(request.scope))
                 request.scope["miraflow.tenant"] = tenant.name
                 return await handler(request, tenant)
             except ApiError as exc:
@@ -99,16 +123,16 @@ class Api:
 
     async def list_avatars(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/avatars`."""
-        return Response(self._avatars, media_type=_JSON)
+        return JsonReply(self._avatars)
 
     async def list_voices(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/voices`."""
-        return Response(self._voices, media_type=_JSON)
+        return JsonReply(self._voices)
 
     async def list_videos(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/videos`: the tenant's completed videos."""
         videos = self.backend.completed_videos(tenant)
-        return JSONResponse({"videos": [self.backend.video_json(job) for job in videos]})
+        return JsonReply({"videos": [self.backend.video_json(job) for job in videos]})
 
     async def create_video(self, request: Request, tenant: Tenant) -> Response:
         """`POST /api/video/create`, JSON (a script) or multipart (an uploaded audio's mediaId)."""
@@ -128,11 +152,18 @@ class Api:
                 voice_id=body.get("voiceId"),
                 im2vid_full=body.get("im2vid_full"),
             )
-        return JSONResponse({"result": "success", "jobId": job.id})
+        return JsonReply({"result": "success", "jobId": job.id})
 
     async def get_job_status(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/video/{jobId}/status`."""
-        return JSONResponse(self.backend.status(tenant, request.path_params["jobId"]))
+        seen, video_id = self.backend.status(tenant, request.path_params["jobId"])
+        if video_id is not None:
+            return JsonReply(_status_json(seen, video_id))
+        # Without a videoId the body depends on (state, progress) alone: a hundred-odd bodies, each encoded once.
+        body = self._status_bodies.get(seen)
+        if body is None:
+            body = self._status_bodies[seen] = _encode(_status_json(seen, None)).encode()
+        return JsonReply(body)
 
     async def get_video(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/video/{videoId}`: metadata and a signed, expiring download URL."""
@@ -140,7 +171,7 @@ class Api:
         path = f"/__files/videos/{job.video_id}.mp4"
         body = self.backend.video_json(job)
         body["downloadUrl"] = f"{_root(request)}{path}?{self.backend.signed_query(path)}"
-        return JSONResponse(body)
+        return JsonReply(body)
 
     async def download_video(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/video/{videoId}/download`: the MP4, with Content-Length."""
@@ -161,7 +192,7 @@ class Api:
             tenant, file_name=body["fileName"], content_type=body["contentType"], file_size=body["fileSize"]
         )
         path = f"/__files/uploads/{upload.id}"
-        return JSONResponse(
+        return JsonReply(
             {"mediaId": upload.id, "uploadUrl": f"{_root(request)}{path}?{self.backend.signed_query(path)}"}
         )
 
@@ -169,7 +200,7 @@ class Api:
         """`POST /api/media/finalize`."""
         body = await self._body(request, "finalizeMedia")
         await run_in_threadpool(self.backend.finalize_upload, tenant, body["mediaId"])
-        return JSONResponse({"success": True})
+        return JsonReply({"success": True})
 
     # --- signed file URLs (not part of the API: they stand for the storage service behind it) ---------------------
 
@@ -199,8 +230,25 @@ class Api:
             return error_response(exc.status, exc.message)
 
 
+def _status_json(seen: JobView, video_id: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"result": "success", "status": seen.state}
+    if seen.progress is not None:
+        body["progress"] = f"{seen.progress}%"
+    if video_id is not None:
+        body["videoId"] = video_id
+    return body
+
+
 def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return _encode(value).encode()
+
+
+def _api_key(scope: Any) -> str | None:
+    """The x-api-key header, read straight from the ASGI scope (names arrive lowercased)."""
+    for name, value in scope["headers"]:
+        if name == b"x-api-key":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _root(request: Request) -> str:
