@@ -2,8 +2,10 @@
 
 One long video (about 8 MB) is rendered once; then rounds alternate between the SDK's download (temporary file,
 Content-Length and content-type checks, fsync, atomic rename) and a raw `httpx.Client.stream` + `iter_bytes()` into a
-file, both to a file path in the same folder. Goal: at least 0.9x the raw throughput. The raw stream followed by an
-fsync is shown too: on loopback a download takes milliseconds, so the disk's fsync latency is what separates the two.
+file, each to a new file in the same folder (as a user downloads each video once; overwriting the same file every round
+would time the freeing of the previous round's blocks, which only the fsynced copy has). Goal: at least 0.9x the raw
+throughput. The raw stream followed by an fsync is shown too: on loopback a download takes milliseconds, so the disk's
+fsync latency is what separates the two.
 """
 
 from __future__ import annotations
@@ -33,35 +35,47 @@ def run(sim: SimulatorHandle, *, rounds: int = 25, time_scale: float = 1.0) -> s
         job = client.videos.create(avatar=client.avatars.list()[0], text=SCRIPT, name="download bench")
         status = client.jobs.wait(job, time_scale=time_scale)
         assert status.video_id is not None
-        target = Path(folder) / "sdk.mp4"
-        size = client.videos.download(status.video_id, target).stat().st_size  # the simulator renders it once
+        work = Path(folder)
+        reference = client.videos.download(status.video_id, work / "reference.mp4")  # the simulator renders it once
+        size = reference.stat().st_size
 
-        def sdk() -> None:
-            client.videos.download(status.video_id, target)
+        def sdk(path: Path) -> None:
+            client.videos.download(status.video_id, path)
 
-        def raw(*, fsync: bool = False) -> None:
+        def raw(path: Path, *, fsync: bool = False) -> None:
             with raw_client.stream("GET", f"/api/video/{status.video_id}/download") as response:
                 response.raise_for_status()
-                with (Path(folder) / "raw.mp4").open("wb") as handle:
+                with path.open("wb") as handle:
                     for chunk in response.iter_bytes():
                         handle.write(chunk)
                     if fsync:
                         handle.flush()
                         os.fsync(handle.fileno())
 
-        for _ in range(3):  # warm up both paths, then let the disk settle (the simulator just wrote the video)
-            sdk()
-            raw()
-        os.sync()
-        calls = {"SDK download": sdk, "raw httpx stream": raw, "raw httpx stream + fsync": lambda: raw(fsync=True)}
+        calls = {
+            "SDK download": sdk,
+            "raw httpx stream": raw,
+            "raw httpx stream + fsync": lambda path: raw(path, fsync=True),
+        }
+        for index in range(3):  # warm up every path
+            for name, call in calls.items():
+                call(work / f"warm-{index}-{len(name)}.mp4")
         times: dict[str, list[float]] = {name: [] for name in calls}
         for index in range(rounds):
+            # Every download goes to a new file, as a user's do; the files are removed between rounds, untimed, so
+            # no round pays for freeing the blocks of the one before.
+            for leftover in work.glob("*.mp4"):
+                if leftover != reference:
+                    leftover.unlink()
+            os.sync()
             order = list(calls.items())
-            for name, call in order if index % 2 == 0 else reversed(order):
+            for position, (name, call) in enumerate(order if index % 2 == 0 else reversed(order)):
+                path = work / f"round-{index}-{position}.mp4"
                 started = time.perf_counter()
-                call()
+                call(path)
                 times[name].append(time.perf_counter() - started)
-        assert (Path(folder) / "raw.mp4").read_bytes() == target.read_bytes()
+                if path.read_bytes() != reference.read_bytes():
+                    raise AssertionError(f"{name} wrote a different file")
     rates = {name: size / median(values) / 1e6 for name, values in times.items()}
     ratio = rates["SDK download"] / rates["raw httpx stream"]
     rows = [[name, f"{median(times[name]) * 1000:.1f}", f"{rate:.0f}"] for name, rate in rates.items()]
