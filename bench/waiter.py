@@ -11,6 +11,13 @@ Per job it measures the status calls (from the simulator's request journal) and 
 completion on the simulator's clock (`/__admin/jobs`) to the moment the strategy returned. Lags are printed in
 service seconds (real seconds divided by the time scale), so they compare with the guide's 5 s.
 Goal: at least 5x fewer status calls than fixed 5 s polling, with a p95 lag no worse.
+
+What the waiter gains depends on how well progress tracks the share of the render done. The simulator's progress is
+linear with jitter (each of 8 knots off the line by up to half a segment); the waiter assumes a band about twice as
+wide (`PROGRESS_SPREAD`). Replayed offline with the same planner against a far noisier curve (knots at sorted uniform
+draws: "50 %" anywhere from a quarter to three quarters of the render), it made 4.7x (face-cropped) and 6.1x (full
+background) fewer calls, with p95 lags of 4.5 s and 4.8 s against fixed polling's 4.7 s: a service with wilder progress
+costs some lag, not correctness.
 """
 
 from __future__ import annotations

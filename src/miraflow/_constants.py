@@ -65,8 +65,10 @@ POLL_JITTER = 0.05  # each wait is shortened by up to this share of itself, at m
 POLL_GRID_POINTS = 200  # durations considered across the mode's range
 POLL_START_POINTS = 7  # start times considered when the render's start is known only within a window
 # How a progress reading relates to the share of the render done: a band around it, widest mid-way (SPREAD times
-# sqrt(x(1-x))) plus FLOOR, with an OUTLIER_SHARE of readings allowed to say nothing at all (progress is not linear).
-PROGRESS_SPREAD = 0.33
+# sqrt(x(1-x)): ±10 points at 50 %) plus FLOOR, with an OUTLIER_SHARE of readings allowed to say nothing at all
+# (progress is not linear). The band is about twice as wide as the simulator's jitter; a service whose progress strays
+# further costs lag, not correctness (see bench/waiter.py's notes).
+PROGRESS_SPREAD = 0.2
 PROGRESS_FLOOR = 0.02
-PROGRESS_OUTLIER_SHARE = 0.1
+PROGRESS_OUTLIER_SHARE = 0.05
 MAX_CONSECUTIVE_POLL_FAILURES = 10  # transient status failures in a row tolerated by a wait without a timeout

@@ -71,6 +71,25 @@ def test_missing_or_unknown_key_is_401(sim: SimulatorHandle, key: str | None) ->
     assert response.json() == {"result": "failure", "error": "Invalid API key"}
 
 
+def test_progress_rises_unevenly_but_near_the_share_rendered(sim: SimulatorHandle, http: httpx.Client) -> None:
+    # Jitter, not a random curve: within a knot's jitter (half of one seventh of the render) of the straight line.
+    from miraflow_mock.simulator.jobs import _KNOTS, PROGRESS_JITTER
+
+    bound = 100 * PROGRESS_JITTER / (_KNOTS - 1) + 1  # points, with one for the whole-percent rounding
+    deviations = []
+    for _ in range(4):
+        job = create(http, im2vid_full=False)
+        planned = admin_job(sim, job)
+        start, duration = planned["startedAt"], planned["durationSeconds"]
+        for step in range(1, 40):
+            sim.advance(start + duration * step / 40 - sim.now())
+            progress = int(status(http, job)["progress"].rstrip("%"))
+            deviations.append(progress - 100 * step / 40)
+        sim.advance(duration)
+    assert max(abs(d) for d in deviations) <= bound
+    assert max(abs(d) for d in deviations) >= 2  # not a straight line
+
+
 def test_lifecycle_follows_the_spec_on_a_manual_clock(sim: SimulatorHandle, http: httpx.Client) -> None:
     job = create(http, im2vid_full=False)
     planned = admin_job(sim, job)

@@ -16,7 +16,11 @@ from miraflow.spec import Lifecycle, Mode, lifecycle
 
 __all__ = ["Job", "JobView", "SlotSchedule", "plan_job", "view"]
 
-_KNOTS = 8  # the progress curve is piecewise linear through this many jittered points
+# Progress is piecewise linear through _KNOTS evenly spaced moments of the render, each knot jittered off the straight
+# line by up to PROGRESS_JITTER of a segment either way: it rises at an uneven pace (never down) and stays near the
+# share of the render done, as a frame counter does.
+_KNOTS = 8
+PROGRESS_JITTER = 0.5
 
 
 @dataclass
@@ -117,7 +121,8 @@ def plan_job(
     slot, started_at = slots.reserve(now)
     ended_at = started_at + ends_after
     slots.occupy(slot, ended_at)
-    steps = sorted(job_rng.random() for _ in range(_KNOTS - 1))
+    segments = _KNOTS - 1
+    steps = sorted((i + PROGRESS_JITTER * (2.0 * job_rng.random() - 1.0)) / segments for i in range(1, segments))
     return Job(
         id=job_id,
         tenant=tenant,
