@@ -57,9 +57,13 @@ class Simulator:
         handlers = self.api.handlers()
         # API requests are dispatched straight from the operation table (one match per request); Starlette routes
         # the rest, and answers a known path with an undeclared method (405 with Allow).
+        self._exact: dict[tuple[str, str], tuple[str, Handler, dict[str, str]]] = {}
         self._dispatch: dict[str, list[tuple[re.Pattern[str], str, Handler]]] = {}
-        for method, _, pattern, op in self._operations:
-            self._dispatch.setdefault(method, []).append((pattern, op, handlers[op]))
+        for method, path, pattern, op in self._operations:
+            if "{" in path:
+                self._dispatch.setdefault(method, []).append((pattern, op, handlers[op]))
+            else:  # a concrete path: one dict lookup, no pattern to try
+                self._exact[(method, path)] = (op, handlers[op], {})
         routes = [
             *(Route(path, handlers[op], methods=[method]) for method, path, _, op in self._operations),
             Route("/__files/videos/{videoId}.mp4", self.api.signed_video, methods=["GET"]),
@@ -73,6 +77,8 @@ class Simulator:
         self.backend.store.close()
 
     def _match(self, method: str, path: str) -> tuple[str, Handler, dict[str, str]] | None:
+        if (found := self._exact.get((method, path))) is not None:
+            return found
         for pattern, operation_id, handler in self._dispatch.get(method, ()):
             if match := pattern.match(path):
                 return operation_id, handler, match.groupdict()
