@@ -38,6 +38,7 @@ def run(sim: SimulatorHandle, *, rounds: int = 25, time_scale: float = 1.0) -> s
         work = Path(folder)
         reference = client.videos.download(status.video_id, work / "reference.mp4")  # the simulator renders it once
         size = reference.stat().st_size
+        expected = reference.read_bytes()
 
         def sdk(path: Path) -> None:
             client.videos.download(status.video_id, path)
@@ -58,8 +59,8 @@ def run(sim: SimulatorHandle, *, rounds: int = 25, time_scale: float = 1.0) -> s
             "raw httpx stream + fsync": lambda path: raw(path, fsync=True),
         }
         for index in range(3):  # warm up every path
-            for name, call in calls.items():
-                call(work / f"warm-{index}-{len(name)}.mp4")
+            for position, call in enumerate(calls.values()):
+                call(work / f"warm-{index}-{position}.mp4")
         times: dict[str, list[float]] = {name: [] for name in calls}
         for index in range(rounds):
             # Every download goes to a new file, as a user's do; the files are removed between rounds, untimed, so
@@ -69,12 +70,14 @@ def run(sim: SimulatorHandle, *, rounds: int = 25, time_scale: float = 1.0) -> s
                     leftover.unlink()
             os.sync()
             order = list(calls.items())
+            written = {}
             for position, (name, call) in enumerate(order if index % 2 == 0 else reversed(order)):
-                path = work / f"round-{index}-{position}.mp4"
+                path = written[name] = work / f"round-{index}-{position}.mp4"
                 started = time.perf_counter()
                 call(path)
                 times[name].append(time.perf_counter() - started)
-                if path.read_bytes() != reference.read_bytes():
+            for name, path in written.items():  # checked after the round's timed calls, so none waits on a read
+                if path.read_bytes() != expected:
                     raise AssertionError(f"{name} wrote a different file")
     rates = {name: size / median(values) / 1e6 for name, values in times.items()}
     ratio = rates["SDK download"] / rates["raw httpx stream"]

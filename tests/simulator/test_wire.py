@@ -20,9 +20,17 @@ class RecordingTransport:
     def __init__(self) -> None:
         self.writes: list[bytes] = []
         self.closed = False
+        self.eof = False
+        self.late: list[bytes] = []  # writes after close (uvloop raises on these)
 
     def write(self, data: bytes) -> None:
-        self.writes.append(bytes(data))
+        (self.late if self.closed else self.writes).append(bytes(data))
+
+    def write_eof(self) -> None:
+        self.eof = True
+
+    def is_closing(self) -> bool:
+        return self.closed
 
     def close(self) -> None:
         self.closed = True
@@ -65,6 +73,47 @@ def test_closing_sends_a_held_head_first(loop: asyncio.AbstractEventLoop) -> Non
     transport.close()
     assert raw.writes == [HEAD]
     assert raw.closed
+
+
+def test_a_head_held_when_the_connection_is_lost_is_dropped(loop: asyncio.AbstractEventLoop) -> None:
+    raw = RecordingTransport()
+    transport = _CoalescingTransport(raw, loop)  # type: ignore[arg-type]
+    transport.write(HEAD)
+    raw.closed = True  # the peer reset the connection: the server closes the socket behind the proxy's back
+    loop.run_until_complete(asyncio.sleep(0))
+    assert raw.writes == [] and raw.late == []
+
+
+def test_writelines_and_eof_keep_the_order(loop: asyncio.AbstractEventLoop) -> None:
+    raw = RecordingTransport()
+    transport = _CoalescingTransport(raw, loop)  # type: ignore[arg-type]
+    transport.write(HEAD)
+    transport.writelines([b"{", b"}"])
+    transport.write(HEAD)
+    transport.write_eof()
+    assert raw.writes == [HEAD + b"{}", HEAD]
+    assert raw.eof
+
+
+def test_the_app_takes_a_lifespan_scope(loop: asyncio.AbstractEventLoop) -> None:
+    from miraflow_mock.simulator.app import Simulator
+    from miraflow_mock.simulator.config import SimulatorConfig
+
+    simulator = Simulator(SimulatorConfig(clock="manual"))
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    try:  # what a server with lifespan on (uvicorn --lifespan on, a test client) does first and last
+        loop.run_until_complete(simulator({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
+    finally:
+        simulator.close()
+    assert [message["type"] for message in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
 
 
 def _read_responses(sock: socket.socket, bodies: list[bool]) -> list[bytes]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import re
 import tempfile
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from starlette.requests import Request
@@ -36,6 +37,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _METHODS = ("get", "put", "post", "delete", "patch")
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})  # shared by every request to a concrete path: read-only
 
 
 class Simulator:
@@ -57,13 +59,13 @@ class Simulator:
         handlers = self.api.handlers()
         # API requests are dispatched straight from the operation table (one match per request); Starlette routes
         # the rest, and answers a known path with an undeclared method (405 with Allow).
-        self._exact: dict[tuple[str, str], tuple[str, Handler, dict[str, str]]] = {}
+        self._exact: dict[tuple[str, str], tuple[str, Handler, Mapping[str, str]]] = {}
         self._dispatch: dict[str, list[tuple[re.Pattern[str], str, Handler]]] = {}
         for method, path, pattern, op in self._operations:
             if "{" in path:
                 self._dispatch.setdefault(method, []).append((pattern, op, handlers[op]))
             else:  # a concrete path: one dict lookup, no pattern to try
-                self._exact[(method, path)] = (op, handlers[op], {})
+                self._exact[(method, path)] = (op, handlers[op], _NO_PARAMS)
         routes = [
             *(Route(path, handlers[op], methods=[method]) for method, path, _, op in self._operations),
             Route("/__files/videos/{videoId}.mp4", self.api.signed_video, methods=["GET"]),
@@ -76,7 +78,7 @@ class Simulator:
         """Release the persistence store."""
         self.backend.store.close()
 
-    def _match(self, method: str, path: str) -> tuple[str, Handler, dict[str, str]] | None:
+    def _match(self, method: str, path: str) -> tuple[str, Handler, Mapping[str, str]] | None:
         if (found := self._exact.get((method, path))) is not None:
             return found
         for pattern, operation_id, handler in self._dispatch.get(method, ()):
@@ -85,7 +87,7 @@ class Simulator:
         return None
 
     async def _route(
-        self, scope: Scope, receive: Receive, send: Send, found: tuple[str, Handler, dict[str, str]] | None
+        self, scope: Scope, receive: Receive, send: Send, found: tuple[str, Handler, Mapping[str, str]] | None
     ) -> None:
         if found is None:
             await self.router(scope, receive, send)
@@ -96,14 +98,17 @@ class Simulator:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection event: journal it, inject a pending fault if one applies, else route it."""
-        path = scope["path"]
-        if scope["type"] != "http" or path.startswith("/__admin"):
+        if scope["type"] != "http" or (path := scope["path"]).startswith("/__admin"):
             await self.router(scope, receive, send)
             return
         method = scope["method"]
         found = self._match(method, path)
         entry = Entry(
-            self.clock.now(), method, path, scope["query_string"].decode("latin-1"), found[0] if found else None
+            self.clock.now(),
+            method,
+            path,
+            scope.get("query_string", b"").decode("latin-1"),
+            found[0] if found else None,
         )
         try:
             fault = self.faults.take(entry.operation_id)
@@ -129,7 +134,7 @@ class Simulator:
     async def _misbehave(
         self,
         fault: Fault,
-        found: tuple[str, Handler, dict[str, str]] | None,
+        found: tuple[str, Handler, Mapping[str, str]] | None,
         scope: Scope,
         receive: Receive,
         send: Send,
@@ -145,8 +150,9 @@ class Simulator:
         elif fault.failure_body:
             await JsonReply({"result": "failure", "error": "simulated failure (injected fault)"})(scope, receive, send)
         elif fault.drop == "before":
-            # Read the whole request first: closing with part of it unread would make the kernel answer with a
-            # reset instead of a clean close, and which one the client sees would depend on timing.
+            # Read the whole request first (answering an Expect: 100-continue, as a server that then fails would):
+            # closing with part of it unread would make the kernel answer with a reset instead of a clean close,
+            # and which one the client sees would depend on timing.
             await _drain(receive)
             await _drop(raw_send)
         elif fault.drop == "after":

@@ -8,6 +8,7 @@ the loop's next turn) sends both at once; the bytes on the wire and their order 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -34,11 +35,21 @@ class _CoalescingTransport:
         else:
             self._transport.write(data)
 
+    def writelines(self, chunks: Iterable[bytes | bytearray | memoryview]) -> None:
+        """Send `chunks` after any held head."""
+        self.write(b"".join(chunks))
+
+    def write_eof(self) -> None:
+        """Send any held head, then end the stream."""
+        self.flush()
+        self._transport.write_eof()
+
     def flush(self) -> None:
-        """Send a held head now."""
+        """Send a held head now (dropped if the connection is already gone: nobody is left to read it)."""
         if self._held is not None:
             held, self._held = self._held, None
-            self._transport.write(held)
+            if not self._transport.is_closing():
+                self._transport.write(held)
 
     def close(self) -> None:
         """Flush, then close the connection."""

@@ -25,8 +25,9 @@ def bind(host: str, port: int) -> socket.socket:
     """A listening socket on host:port (port 0: a free one)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # uvicorn writes a response's head and body separately; without TCP_NODELAY, Nagle's algorithm holds the body
-    # back until the client's delayed ACK (40 ms a request). Accepted connections inherit it from the listener.
+    # A response can leave in more than one write (a held head flushed on its own, a streamed file); without
+    # TCP_NODELAY, Nagle's algorithm holds the later ones back until the client's delayed ACK (40 ms a request).
+    # Accepted connections inherit it from the listener.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(2048)
