@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-__all__ = ["AudioFile", "describe_audio"]
+__all__ = ["AudioFile", "UploadProgress", "describe_audio"]
 
-_CHUNK = 1024 * 1024
+_CHUNK = 256 * 1024  # small enough for a progress bar to move on a slow uplink
+
+UploadProgress = Callable[[int, int], object]
+"""Called with the bytes handed to the connection so far and the file's size."""
 
 
 @attrs.frozen
@@ -28,24 +31,36 @@ class AudioFile:
     size: int
     content_type: str
 
-    def put_kwargs(self, upload_url: str) -> dict[str, Any]:
-        """Httpx `build_request` arguments for the sync client's PUT of this file to `upload_url`."""
-        return {"method": "PUT", "url": upload_url, "content": self._chunks(), "headers": self._headers()}
+    def put_kwargs(self, upload_url: str, on_progress: UploadProgress | None = None) -> dict[str, Any]:
+        """Httpx `build_request` arguments for the sync client's PUT of this file to `upload_url`.
 
-    def aput_kwargs(self, upload_url: str) -> dict[str, Any]:
-        """Httpx `build_request` arguments for the async client's PUT of this file to `upload_url`."""
-        return {"method": "PUT", "url": upload_url, "content": self._achunks(), "headers": self._headers()}
+        `on_progress(sent, total)` is called as each chunk is handed to the connection; a retried PUT starts again
+        from 0.
+        """
+        content = self._chunks(on_progress)
+        return {"method": "PUT", "url": upload_url, "content": content, "headers": self._headers()}
+
+    def aput_kwargs(self, upload_url: str, on_progress: UploadProgress | None = None) -> dict[str, Any]:
+        """Httpx `build_request` arguments for the async client's PUT of this file (see `put_kwargs`)."""
+        content = self._achunks(on_progress)
+        return {"method": "PUT", "url": upload_url, "content": content, "headers": self._headers()}
 
     def _headers(self) -> dict[str, str]:
         return {"Content-Type": self.content_type, "Content-Length": str(self.size)}
 
-    def _chunks(self) -> Iterator[bytes]:
+    def _chunks(self, on_progress: UploadProgress | None = None) -> Iterator[bytes]:
+        sent = 0
+        if on_progress is not None:
+            on_progress(0, self.size)
         with self.path.open("rb") as handle:
             while chunk := handle.read(_CHUNK):
                 yield chunk
+                sent += len(chunk)
+                if on_progress is not None:
+                    on_progress(sent, self.size)
 
-    async def _achunks(self) -> AsyncIterator[bytes]:
-        for chunk in self._chunks():
+    async def _achunks(self, on_progress: UploadProgress | None = None) -> AsyncIterator[bytes]:
+        for chunk in self._chunks(on_progress):
             yield chunk
 
 

@@ -133,6 +133,10 @@ async def test_audio_upload(make_async_client: Callable[..., AsyncMiraflow], api
     api.on("PUT", "/m", error(502, "bad gateway"), httpx.Response(200))
     api.on("POST", "/api/media/finalize", json_response(200, {"success": True}))
     api.on(*CREATE, json_response(200, {"result": "success", "jobId": "j"}))
-    job = await make_async_client().videos.create_from_audio(avatar="Aerin", name="n", audio_path=audio)
+    seen: list[tuple[int, int]] = []
+    job = await make_async_client().videos.create_from_audio(
+        avatar="Aerin", name="n", audio_path=audio, on_upload_progress=lambda sent, total: seen.append((sent, total))
+    )
     assert (job.id, job.mode) == ("j", "video_avatar")
     assert [put.content for put in api.sent("PUT", "/m")] == [audio.read_bytes()] * 2
+    assert seen == [(0, 3003), (3003, 3003)] * 2

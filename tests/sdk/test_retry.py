@@ -195,6 +195,23 @@ def test_audio_upload_retries_the_put_but_never_finalize_or_create(
     assert not api.sent(*CREATE)
 
 
+def test_upload_progress_follows_each_attempt_of_the_put(client: Miraflow, api: FakeAPI, tmp_path: Path) -> None:
+    audio = tmp_path / "voice.wav"
+    audio.write_bytes(b"RIFF" + b"\0" * (600 * 1024 - 4))
+    _audio_routes(api, "https://uploads.test/m1?expires=1&signature=s3cr3t")
+    api.on("PUT", "/m1", error(503, "busy"), httpx.Response(200))
+    seen: list[tuple[int, int]] = []
+    client.videos.create_from_audio(
+        avatar=PHOTO_ID,
+        name="Narrated",
+        audio_path=audio,
+        on_upload_progress=lambda sent, total: seen.append((sent, total)),
+    )
+    size = 600 * 1024
+    one_attempt = [(0, size), (256 * 1024, size), (512 * 1024, size), (size, size)]
+    assert seen == one_attempt * 2  # the retried PUT starts again from 0
+
+
 def test_an_upload_url_on_the_api_host_gets_the_key(client: Miraflow, api: FakeAPI, tmp_path: Path) -> None:
     audio = tmp_path / "voice.mp3"
     audio.write_bytes(b"ID3" + b"\0" * 100)

@@ -23,7 +23,7 @@ from miraflow._logging import logger
 from miraflow._modes import choose_mode
 from miraflow._resources.avatars import AsyncAvatars, Avatars
 from miraflow._resources.jobs import AsyncJobs, Jobs
-from miraflow._upload import AudioFile, describe_audio
+from miraflow._upload import AudioFile, UploadProgress, describe_audio
 from miraflow._waiter import ProgressCallback
 from miraflow.spec import Mode
 from miraflow.types import Avatar, Job, Video, VideoDetail, Voice
@@ -138,11 +138,19 @@ class Videos:
         body, mode = _create_body(resolved, text=text, name=name, full_background=full_background, voice=voice)
         return self._create(body, resolved, mode, name)
 
-    def create_from_audio(self, *, avatar: AvatarRef, name: str, audio_path: str | os.PathLike[str]) -> Job:
+    def create_from_audio(
+        self,
+        *,
+        avatar: AvatarRef,
+        name: str,
+        audio_path: str | os.PathLike[str],
+        on_upload_progress: UploadProgress | None = None,
+    ) -> Job:
         """Start generating a video of `avatar` lip-syncing the audio file at `audio_path`; return its `Job`.
 
         Uploads the file first (media initialize, PUT to the signed URL, finalize), then creates the video. Only the
-        PUT is retried; the create is not (see `create`).
+        PUT is retried; the create is not (see `create`). `on_upload_progress(sent, total)` follows the PUT's bytes
+        (a retried PUT starts again from 0).
         """
         audio = describe_audio(audio_path)
         resolved = self._avatars.retrieve(avatar)
@@ -152,7 +160,7 @@ class Videos:
         upload = expect(parsed, MediaInitializeResponse, response)
         put = RequestSpec(
             "uploadMedia",
-            lambda: audio.put_kwargs(upload.upload_url),
+            lambda: audio.put_kwargs(upload.upload_url, on_upload_progress),
             idempotent=True,
             send_key=self._client._same_origin(upload.upload_url),
         )
@@ -256,7 +264,14 @@ class AsyncVideos:
         body, mode = _create_body(resolved, text=text, name=name, full_background=full_background, voice=voice)
         return await self._create(body, resolved, mode, name)
 
-    async def create_from_audio(self, *, avatar: AvatarRef, name: str, audio_path: str | os.PathLike[str]) -> Job:
+    async def create_from_audio(
+        self,
+        *,
+        avatar: AvatarRef,
+        name: str,
+        audio_path: str | os.PathLike[str],
+        on_upload_progress: UploadProgress | None = None,
+    ) -> Job:
         """Start generating a video of `avatar` lip-syncing an audio file (see `Videos.create_from_audio`)."""
         audio = describe_audio(audio_path)
         resolved = await self._avatars.retrieve(avatar)
@@ -266,7 +281,7 @@ class AsyncVideos:
         upload = expect(parsed, MediaInitializeResponse, response)
         put = RequestSpec(
             "uploadMedia",
-            lambda: audio.aput_kwargs(upload.upload_url),
+            lambda: audio.aput_kwargs(upload.upload_url, on_upload_progress),
             idempotent=True,
             send_key=self._client._same_origin(upload.upload_url),
         )

@@ -318,8 +318,10 @@ def upload(
         with _connect(ctx, reporter, api_key, base_url) as client:
             chosen = client.avatars.retrieve(avatar)
             try:
-                with out.activity(f"Uploading {audio.name}"):
-                    job = client.videos.create_from_audio(avatar=chosen, name=title, audio_path=audio)
+                with out.transfer(f"Uploading {audio.name}") as sent:
+                    job = client.videos.create_from_audio(
+                        avatar=chosen, name=title, audio_path=audio, on_upload_progress=sent
+                    )
             except MiraflowError:
                 raise
             except ValueError as exc:  # not an audio file, or an empty one

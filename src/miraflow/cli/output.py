@@ -23,7 +23,6 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
-    SpinnerColumn,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -189,7 +188,7 @@ class Output:
 
     @contextlib.contextmanager
     def transfer(self, label: str) -> Iterator[Callable[[int, int | None], object]]:
-        """A byte-counting progress bar for a download, fed by the SDK's `on_progress(written, total)` (yielded)."""
+        """A byte-counting progress bar for a download or an upload, fed by the SDK's `(bytes, total)` callbacks."""
         if not self.progress:
             yield _ignore_bytes
             return
@@ -208,27 +207,6 @@ class Output:
                 progress.update(task, completed=written, total=total)
 
             yield update
-
-    @contextlib.contextmanager
-    def activity(self, label: str) -> Iterator[None]:
-        """An indeterminate progress display (a spinner, a pulsing bar, the time elapsed), for an upload.
-
-        Indeterminate because the SDK reports no byte counts while it uploads.
-        """
-        if not self.progress:
-            yield
-            return
-        progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=self.console,
-            transient=True,
-        )
-        with progress:
-            progress.add_task(escape(label), total=None)
-            yield
 
 
 def _ignore(status: JobStatus) -> None:
