@@ -33,7 +33,7 @@ from miraflow._exceptions import (
     failure_body,
     status_error,
 )
-from miraflow._logging import logger, setup_logging
+from miraflow._logging import logger, redact_signed_urls_in_httpx_log, setup_logging
 from miraflow._redact import Secret, redact_url
 from miraflow._retry import retry_delay, should_retry
 from miraflow._waiter import KnownJobs, PollPlanner, any_mode_duration
@@ -150,6 +150,7 @@ class _BaseClient:
         if max_retries < 0:
             raise ValueError(f"max_retries must be at least 0, not {max_retries}")
         setup_logging(os.environ.get(LOG_ENV))
+        redact_signed_urls_in_httpx_log()
         self.base_url = resolve_api_root(base_url)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.max_retries = max_retries

@@ -1,16 +1,21 @@
 """The SDK's logger, `miraflow`, and its switch: `MIRAFLOW_LOG=debug` (or `info`).
 
 The SDK logs through the standard `logging` module only. Each retry and each poll decision is logged at debug, each
-request's outcome too. Nothing logged carries the API key; signed URLs are logged without their query strings.
+request's outcome too. Nothing logged carries the API key; signed URLs are logged without their query strings, in
+httpx's own request log too (`HTTP Request: PUT https://...?<redacted>`), which an application logging at INFO would
+otherwise print whole.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from miraflow._constants import LOGGER_NAME
+from miraflow._redact import redact_url
 
-__all__ = ["logger", "setup_logging"]
+__all__ = ["logger", "redact_signed_urls_in_httpx_log", "setup_logging"]
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -33,3 +38,34 @@ def setup_logging(setting: str | None) -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
         logger.addHandler(handler)
+
+
+# Query parameters that make a URL a bearer credential (the simulator's, S3's, GCS's, Azure SAS's, CloudFront's).
+_SIGNATURE_PARAMETERS = frozenset(
+    {"signature", "sig", "x-amz-signature", "x-amz-security-token", "x-goog-signature", "token", "key-pair-id"}
+)
+
+
+def _is_signed_url(value: Any) -> bool:
+    text = str(value) if type(value).__name__ == "URL" or isinstance(value, str) else ""
+    if "?" not in text or "://" not in text:
+        return False
+    query = urlsplit(text).query
+    return any(name.lower() in _SIGNATURE_PARAMETERS for name, _ in parse_qsl(query, keep_blank_values=True))
+
+
+class _SignedUrlFilter(logging.Filter):
+    """Replaces a signed URL among a log record's arguments by its redacted form; lets every record through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(_is_signed_url(arg) for arg in args):
+            record.args = tuple(redact_url(arg) if _is_signed_url(arg) else arg for arg in args)
+        return True
+
+
+def redact_signed_urls_in_httpx_log() -> None:
+    """Make httpx's own INFO request log drop signed URLs' query strings (once per process; other URLs untouched)."""
+    httpx_logger = logging.getLogger("httpx")
+    if not any(isinstance(existing, _SignedUrlFilter) for existing in httpx_logger.filters):
+        httpx_logger.addFilter(_SignedUrlFilter())

@@ -145,10 +145,13 @@ def test_signed_urls_lose_their_query_strings_in_logs(
     api.on("PUT", "/m1", error(500, "busy"), httpx.Response(200))
     api.on("POST", "/api/media/finalize", json_response(200, {"success": True}))
     api.on("POST", "/api/video/create", json_response(200, {"result": "success", "jobId": "j"}))
-    with caplog.at_level(logging.DEBUG, logger="miraflow"):
+    with caplog.at_level(logging.DEBUG):  # every logger, httpx's own INFO request log included
         client.videos.create_from_audio(avatar=PHOTO_ID, name="n", audio_path=audio)
     assert "https://uploads.test/m1?<redacted>" in caplog.text
     assert "TOPSECRETSIG" not in caplog.text
+    httpx_lines = [record.getMessage() for record in caplog.records if record.name == "httpx"]
+    assert any("PUT https://uploads.test/m1?<redacted>" in line for line in httpx_lines)
+    assert any("POST https://miraflow.test/api/media/initialize" in line for line in httpx_lines)  # untouched
 
 
 def test_avatars_fixture_is_intact() -> None:
