@@ -12,6 +12,8 @@ import logging
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
+
 from miraflow._constants import LOGGER_NAME
 from miraflow._redact import redact_url
 
@@ -47,7 +49,7 @@ _SIGNATURE_PARAMETERS = frozenset(
 
 
 def _is_signed_url(value: Any) -> bool:
-    text = str(value) if type(value).__name__ == "URL" or isinstance(value, str) else ""
+    text = str(value) if isinstance(value, str | httpx.URL) else ""
     if "?" not in text or "://" not in text:
         return False
     query = urlsplit(text).query

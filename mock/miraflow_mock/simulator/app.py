@@ -92,8 +92,7 @@ class Simulator:
         if found is None:
             await self.router(scope, receive, send)
             return
-        scope["path_params"] = found[2]
-        response = await found[1](Request(scope, receive))
+        response = await _handle(scope, receive, found)
         await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -119,8 +118,7 @@ class Simulator:
             else:
                 # The hot path: an API operation, no fault. A JSON reply's status is known before it is sent, so
                 # its messages go straight to the server; only files (which may answer 206) pass through a recorder.
-                scope["path_params"] = found[2]
-                response = await found[1](Request(scope, receive))
+                response = await _handle(scope, receive, found)
                 if type(response) is JsonReply:
                     entry.status = response.status_code
                     await response(scope, receive, send)
@@ -166,6 +164,12 @@ class Simulator:
             await self._route(scope, receive, _truncating(send, raw_send), found)
         else:
             await self._route(scope, receive, send, found)
+
+
+async def _handle(scope: Scope, receive: Receive, found: tuple[str, Handler, Mapping[str, str]]) -> Response:
+    """The response of the API operation `_match` found for this request."""
+    scope["path_params"] = found[2]
+    return await found[1](Request(scope, receive))
 
 
 def _operation_table(spec: Any) -> list[tuple[str, str, re.Pattern[str], str]]:

@@ -40,7 +40,7 @@ class JsonReply(Response):
     media_type = _JSON
 
     def __init__(self, content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> None:
-        body = content if isinstance(content, bytes) else _encode(content).encode()
+        body = content if isinstance(content, bytes) else _json_bytes(content)
         self.status_code = status_code
         self.background = None
         self.body = body
@@ -162,7 +162,7 @@ class Api:
         # Without a videoId the body depends on (state, progress) alone: a hundred-odd bodies, each encoded once.
         body = self._status_bodies.get(seen)
         if body is None:
-            body = self._status_bodies[seen] = _encode(_status_json(seen, None)).encode()
+            body = self._status_bodies[seen] = _json_bytes(_status_json(seen, None))
         return JsonReply(body)
 
     async def get_video(self, request: Request, tenant: Tenant) -> Response:

@@ -41,11 +41,7 @@ def _uvicorn_config(app: Simulator) -> uvicorn.Config:
         from miraflow_mock.simulator.coalesce import CoalescingHttpToolsProtocol  # needs httptools
 
         kwargs["http"] = CoalescingHttpToolsProtocol
-    with contextlib.suppress(ImportError):
-        import uvloop  # noqa: F401
-
-        kwargs["loop"] = "uvloop"
-    # `loop` only matters to uvicorn's own runner; `serve` below makes its loop with `_loop_factory()`.
+    # No `loop`: it only matters to uvicorn's own runner; `serve` below makes its loop with `_loop_factory()`.
     return uvicorn.Config(
         app,
         log_level="warning",
