@@ -19,6 +19,9 @@ def _loaded_after(statement: str) -> set[str]:
     [
         # The spec loader is what the mock and the contract suite import: it must not drag in the SDK.
         ("import miraflow.spec", ("miraflow._client", "miraflow_client", "httpx")),
+        # So is the folder-fsync helper the simulator's renderer shares with the SDK's downloads.
+        ("import miraflow.durable", ("miraflow._client", "miraflow_client", "httpx")),
+        ("import miraflow_mock.simulator.render", ("miraflow._client", "miraflow._base_client", "miraflow_client")),
         # The simulator imports miraflow.spec only: never the SDK, never the generated client.
         ("import miraflow_mock.simulator.app", ("miraflow._client", "miraflow._base_client", "miraflow_client")),
         ("import miraflow_mock.cli", ("miraflow._client", "miraflow_client")),

@@ -23,6 +23,7 @@ import attrs
 import httpx
 
 from miraflow._exceptions import DownloadError, IncompleteBodyError
+from miraflow.durable import fsync_folder
 from miraflow.spec import load_spec
 
 __all__ = [
@@ -199,7 +200,7 @@ class PartialFile:
             final = self._target.path
         else:
             final = _link_unique(self.path, self._target.path)
-        _fsync_folder(self._target.folder)
+        fsync_folder(self._target.folder)
         return final
 
     def discard(self) -> None:
@@ -241,20 +242,6 @@ def _link_unique(source: Path, wanted: Path) -> Path:
         source.unlink()
         return candidate
     raise FileExistsError(f"no free file name like {str(wanted)!r}")
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _check_complete(response: httpx.Response, expected: int | None, written: int) -> None:

@@ -25,6 +25,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
+from miraflow.durable import fsync_folder
+
 __all__ = ["probe_audio_seconds", "render_video", "speech_seconds"]
 
 WORDS_PER_MINUTE = 150
@@ -118,7 +120,7 @@ def render_video(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_folder(dest.parent)
+    fsync_folder(dest.parent)
     return size
 
 
@@ -139,20 +141,6 @@ def _frame_size(aspect: tuple[int, int]) -> tuple[int, int]:
     if not 16 <= height <= MAX_HEIGHT:
         raise ValueError(f"aspect {across}:{down} is too extreme")
     return WIDTH, height
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable where the platform allows it (best effort)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _synth_speech(seed: int, sample_count: int) -> _Samples:
