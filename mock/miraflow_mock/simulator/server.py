@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import uvicorn
 
+from miraflow.ready_line import ReadyLine
 from miraflow_mock.prism import PrismProcess
 from miraflow_mock.simulator.app import Simulator
 from miraflow_mock.simulator.config import SimulatorConfig
@@ -76,7 +77,7 @@ async def _serve(
             await task
             raise
         url = prism.url
-    print(f"{announce}: ready at {url} (API root {url}/api, admin {admin}/__admin)", flush=True)
+    ReadyLine(announce, url, f"{url}/api", admin).announce()
     try:
         await task
     finally:
