@@ -18,6 +18,7 @@ from miraflow_mock.inprocess import InProcessSimulator
 from miraflow_mock.prism import free_port
 from miraflow_mock.testing import SimulatorHandle
 from tests.simulator import guide_client
+from tests.simulator.test_api import _wav
 from tests.simulator.test_guide import GUIDE_KEY, SimulatorTime
 
 MARGOT = "cmdms9d3s001no401kqwbr0q5"
@@ -67,6 +68,16 @@ def test_miraflow_with_no_base_url_creates_waits_and_downloads(monkeypatch: pyte
         assert signed.startswith("https://miraflow.ai/__files/")
         assert requests.get(signed).content == path.read_bytes()
         assert sim.count_requests("POST", "/api/video/create") == 1
+
+
+def test_an_audio_upload_goes_through_the_signed_url_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(BASE_URL_ENV, raising=False)
+    audio = tmp_path / "hello.wav"
+    audio.write_bytes(_wav(3.0))
+    with mock_miraflow(clock="manual", seed=1) as sim, Miraflow(sim.key) as client:
+        job = client.videos.create_from_audio(avatar=MARGOT, name="spoken", audio_path=audio)
+        assert [job["jobId"] for job in sim.jobs()] == [job.id]
+        assert sim.count_requests("PUT") == 1  # the bytes went to the signed upload URL, answered in process
 
 
 async def test_async_clients_are_answered_without_blocking_their_loop(monkeypatch: pytest.MonkeyPatch) -> None:
