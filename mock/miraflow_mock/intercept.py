@@ -11,6 +11,7 @@ shorter than an injected latency is a timeout.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
@@ -40,12 +41,12 @@ class ServerRoot:
 
     url: str
 
-    @property
+    @functools.cached_property
     def root_path(self) -> str:
         """The path the app sits under (empty for `https://miraflow.ai`)."""
         return urlsplit(self.url).path.rstrip("/")
 
-    @property
+    @functools.cached_property
     def pattern(self) -> re.Pattern[str]:
         """Matches every URL below this root."""
         parts = urlsplit(self.url)
