@@ -14,13 +14,12 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from contract_tests.servers import ServerProcess
+from miraflow_mock.prism import PrismProcess
+from miraflow_mock.testing import start_simulator
 
 KEY = "sk-bench"
 GOALS = {1: 2.5, 16: 4.0}  # simulator ÷ Prism, requests per second, at 1 and 16 connections
@@ -47,15 +46,6 @@ def _wrk(url: str, connections: int, seconds: float) -> float:
     return float(match.group(1))
 
 
-@contextmanager
-def _server(args: list[str]) -> Iterator[ServerProcess]:
-    server = ServerProcess(args).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def _throughput(root: str, job_id: str, seconds: float) -> dict[tuple[str, int], float]:
     paths = {"GET /api/avatars": "/api/avatars", "GET status": f"/api/video/{job_id}/status"}
     results = {}
@@ -74,9 +64,9 @@ def _create(client: httpx.Client, avatar: str = "cmdms9d3s001no401kqwbr0q5") -> 
 
 def throughput(seconds: float) -> None:
     """Requests per second of Prism and of the simulator on GET /api/avatars and GET status, 1 and 16 connections."""
-    with _server(["prism", "--port", "0"]) as prism:
+    with PrismProcess(mode="mock") as prism:
         prism_rps = _throughput(prism.url, "cm42ab3ou0008aggajj0jy5e2", seconds)
-    with _server(["serve", "--port", "0", "--tenant", f"{KEY}:100000000", "--seed", "1"]) as sim:
+    with start_simulator(tenants={KEY: 100_000_000}, seed=1) as sim:
         with httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": KEY}) as client:
             job = _create(client)
         sim_rps = _throughput(sim.url, job, seconds)
@@ -94,8 +84,8 @@ def throughput(seconds: float) -> None:
 
 def memory(jobs: int = 10_000) -> None:
     """The simulator's resident memory as jobs accumulate, then after they all completed and some were downloaded."""
-    args = ["serve", "--port", "0", "--clock", "manual", "--workers", "100000", "--tenant", f"{KEY}:100000000"]
-    with _server(args) as sim, httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": KEY}) as client:
+    simulator = start_simulator(clock="manual", workers=100_000, tenants={KEY: 100_000_000})
+    with simulator as sim, httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": KEY}) as client:
         assert sim.process is not None
         pid = sim.process.pid
         samples = [(0, _rss_kib(pid))]

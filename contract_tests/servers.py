@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import select
 import signal
 import subprocess
@@ -11,8 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-_URL = re.compile(r"http://[^\s),]+")
-_ADMIN = re.compile(r"admin (http://\S+)/__admin")
+from miraflow.ready_line import ReadyLine
 
 
 @dataclass
@@ -40,10 +38,9 @@ class ServerProcess:
                 line = self.process.stdout.readline()
                 if not line:
                     break
-                if match := _URL.search(line):
-                    self.url = match.group(0).rstrip("/")
-                    admin = _ADMIN.search(line)
-                    self.admin_url = admin.group(1) if admin else ""
+                if (ready := ReadyLine.parse(line)) is not None:
+                    self.url = ready.url.rstrip("/")
+                    self.admin_url = ready.admin_url or ""
                     return self
             elif self.process.poll() is not None:
                 break

@@ -21,6 +21,10 @@ def _loaded_after(statement: str) -> set[str]:
         ("import miraflow.spec", ("miraflow._client", "miraflow_client", "httpx")),
         # So is the folder-fsync helper the simulator's renderer shares with the SDK's downloads.
         ("import miraflow.durable", ("miraflow._client", "miraflow_client", "httpx")),
+        # And the ready line, which the mock prints and the CLI, the contract suite and the benches parse.
+        ("import miraflow.ready_line", ("miraflow._client", "miraflow_client", "httpx")),
+        # The in-process mock intercepts httpx, but never loads the SDK or the generated client.
+        ("import miraflow_mock.inprocess", ("miraflow._client", "miraflow._base_client", "miraflow_client")),
         ("import miraflow_mock.simulator.render", ("miraflow._client", "miraflow._base_client", "miraflow_client")),
         # The simulator imports miraflow.spec only: never the SDK, never the generated client.
         ("import miraflow_mock.simulator.app", ("miraflow._client", "miraflow._base_client", "miraflow_client")),

@@ -1,6 +1,19 @@
-"""Local stand-ins for the Miraflow API: Prism serving openapi.yaml, and (soon) a stateful simulator.
+"""Local stand-ins for the Miraflow API: Prism serving openapi.yaml, and a stateful simulator.
 
-Imports `miraflow.spec` only: never the SDK, never the generated client.
+`mock_miraflow()` runs the simulator in this process (see `miraflow_mock.inprocess`); it is loaded on first use, so
+importing this package stays light. Imports `miraflow.spec` only: never the SDK, never the generated client.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["mock_miraflow"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "mock_miraflow":
+        from miraflow_mock.inprocess import mock_miraflow
+
+        return mock_miraflow
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from miraflow.ready_line import ReadyLine
 from miraflow_mock.prism import NodeToolsError, PrismProcess
 
 __all__ = ["main"]
@@ -46,7 +47,7 @@ def _run_prism(args: argparse.Namespace) -> int:
     except (RuntimeError, TimeoutError) as exc:
         print(f"miraflow-mock: Prism did not start: {exc}", file=sys.stderr)
         return 1
-    print(f"miraflow-mock {args.command}: ready at {prism.url} (API root {prism.url}/api)", flush=True)
+    ReadyLine(f"miraflow-mock {args.command}", prism.url, f"{prism.url}/api").announce()
     try:
         code = prism.wait()
     except KeyboardInterrupt:

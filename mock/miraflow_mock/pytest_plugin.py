@@ -11,6 +11,10 @@ def test_my_integration(miraflow_simulator):
 `miraflow_simulator` is a manual-clock simulator (seed 1), reset before each test.
 `miraflow_simulator_factory(**options)` takes `start_simulator()`'s options (e.g. `clock="real", time_scale=0.01`);
 one simulator runs per option set for the whole session and is reset each time it is handed out.
+
+`miraflow_mock` needs no server: a simulator in the test's own process, fresh for each test, answering every httpx and
+requests call to `https://miraflow.ai` (see `miraflow_mock.inprocess`). Manual clock, seed 1; other options through
+the marker: `@pytest.mark.miraflow_mock(clock="real", time_scale=0.01)`.
 """
 
 from __future__ import annotations
@@ -21,9 +25,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from miraflow_mock.inprocess import InProcessSimulator
     from miraflow_mock.testing import SimulatorHandle
 
-__all__ = ["miraflow_simulator", "miraflow_simulator_factory"]
+__all__ = ["miraflow_mock", "miraflow_simulator", "miraflow_simulator_factory", "pytest_configure"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the `miraflow_mock` marker."""
+    config.addinivalue_line(
+        "markers", "miraflow_mock(**options): start_simulator() options for the test's in-process `miraflow_mock`"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +69,14 @@ def miraflow_simulator_factory(
 def miraflow_simulator(miraflow_simulator_factory: Callable[..., SimulatorHandle]) -> SimulatorHandle:
     """A manual-clock simulator (seed 1), reset for this test."""
     return miraflow_simulator_factory(clock="manual", seed=1)
+
+
+@pytest.fixture
+def miraflow_mock(request: pytest.FixtureRequest) -> Iterator[InProcessSimulator]:
+    """A simulator in this process for this test (manual clock, seed 1): https://miraflow.ai is answered by it."""
+    from miraflow_mock.inprocess import mock_miraflow
+
+    marker = request.node.get_closest_marker("miraflow_mock")
+    options: dict[str, Any] = {"clock": "manual", "seed": 1, **(marker.kwargs if marker else {})}
+    with mock_miraflow(**options) as sim:
+        yield sim

@@ -16,7 +16,6 @@ The simulator runs as a subprocess (`python -m miraflow_mock serve`) on a free l
 from __future__ import annotations
 
 import os
-import re
 import select
 import signal
 import subprocess
@@ -30,11 +29,10 @@ from typing import Any
 
 import httpx
 
+from miraflow.ready_line import ReadyLine
 from miraflow_mock.simulator.config import DEFAULT_TENANTS
 
 __all__ = ["SimulatorError", "SimulatorHandle", "start_simulator"]
-
-_READY = re.compile(r"ready at (?P<url>http://\S+) \(API root \S+, admin (?P<admin>http://\S+)/__admin\)")
 
 
 class SimulatorError(RuntimeError):
@@ -175,11 +173,11 @@ def start_simulator(
             line = process.stdout.readline()
             if not line:
                 break
-            if match := _READY.search(line):
+            if (ready_line := ReadyLine.parse(line)) is not None and ready_line.admin_url:
                 keys = tuple(tenants) if tenants else tuple(tenant.key for tenant in DEFAULT_TENANTS)
                 options = {"clock": clock, "time_scale": time_scale, "workers": workers, "fail_rate": fail_rate}
                 return SimulatorHandle(
-                    url=match["url"], admin_url=match["admin"], keys=keys, options=options, process=process
+                    url=ready_line.url, admin_url=ready_line.admin_url, keys=keys, options=options, process=process
                 )
         elif process.poll() is not None:
             break

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from miraflow.ready_line import ReadyLine
 from miraflow_mock.testing import SimulatorHandle
 
 from .conftest import (
@@ -103,9 +104,9 @@ def test_ctrl_c_during_a_download_exits_130_and_leaves_no_file(
 def _read_ready_line(process: subprocess.Popen[str]) -> str:
     assert process.stdout is not None
     line = process.stdout.readline()
-    match = re.search(r"API root (\S+),", line)
-    assert match, line
-    return match.group(1)
+    ready = ReadyLine.parse(line)
+    assert ready is not None, line
+    return ready.api_root
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

@@ -7,13 +7,14 @@ so every response is checked against openapi.yaml at run time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
 import socket
+import warnings
 from collections.abc import Callable
 
 import uvicorn
 
+from miraflow.ready_line import ReadyLine
 from miraflow_mock.prism import PrismProcess
 from miraflow_mock.simulator.app import Simulator
 from miraflow_mock.simulator.config import SimulatorConfig
@@ -35,12 +36,29 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _http_protocol() -> type[asyncio.Protocol] | None:
+    """The coalescing HTTP protocol if it works with the installed uvicorn; else None, with a warning."""
+    try:
+        from miraflow_mock.simulator.coalesce import CoalescingHttpToolsProtocol, probe  # needs httptools
+    except ImportError as exc:
+        problem: str | None = f"cannot import it ({exc})"
+    else:
+        problem = probe()
+        if problem is None:
+            return CoalescingHttpToolsProtocol
+    warnings.warn(
+        f"one write per response is off: uvicorn {uvicorn.__version__} does not fit simulator/coalesce.py "
+        f"({problem}); serving with uvicorn's own HTTP protocol",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return None
+
+
 def _uvicorn_config(app: Simulator) -> uvicorn.Config:
     kwargs: dict[str, object] = {}
-    with contextlib.suppress(ImportError):
-        from miraflow_mock.simulator.coalesce import CoalescingHttpToolsProtocol  # needs httptools
-
-        kwargs["http"] = CoalescingHttpToolsProtocol
+    if (protocol := _http_protocol()) is not None:
+        kwargs["http"] = protocol
     # No `loop`: it only matters to uvicorn's own runner; `serve` below makes its loop with `_loop_factory()`.
     return uvicorn.Config(
         app,
@@ -76,7 +94,7 @@ async def _serve(
             await task
             raise
         url = prism.url
-    print(f"{announce}: ready at {url} (API root {url}/api, admin {admin}/__admin)", flush=True)
+    ReadyLine(announce, url, f"{url}/api", admin).announce()
     try:
         await task
     finally:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import queue
-import re
 import signal
 import subprocess
 import sys
@@ -26,11 +25,11 @@ import attrs
 import httpx
 
 from miraflow.cli.errors import CLIError, ExitCode
+from miraflow.ready_line import ReadyLine
 
 __all__ = ["SIMULATOR_PACKAGE", "LocalSimulator", "require_simulator", "run_mock", "start_simulator"]
 
 SIMULATOR_PACKAGE = "miraflow_mock"
-_READY = re.compile(r"ready at (?P<url>http://\S+) \(API root (?P<api>\S+), admin (?P<admin>http://\S+)/__admin\)")
 _STOP_GRACE = 10.0
 _FORWARDED = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
@@ -157,7 +156,7 @@ def start_simulator(
         _stop(process)
         log.close()
         raise
-    if match is None:
+    if match is None or match.admin_url is None:
         _stop(process)
         log.seek(0)
         last = [line.strip() for line in log.read().splitlines() if line.strip()][-1:]
@@ -165,9 +164,9 @@ def start_simulator(
         detail = f": {last[0]}" if last else ""
         raise CLIError(f"the local simulator did not start{detail}", ExitCode.API_ERROR)
     return LocalSimulator(
-        url=match["url"],
-        api_root=match["api"],
-        admin_url=match["admin"],
+        url=match.url,
+        api_root=match.api_root,
+        admin_url=match.admin_url,
         key=key,
         time_scale=time_scale,
         process=process,
@@ -175,7 +174,7 @@ def start_simulator(
     )
 
 
-def _await_ready(process: subprocess.Popen[str], timeout: float) -> re.Match[str] | None:
+def _await_ready(process: subprocess.Popen[str], timeout: float) -> ReadyLine | None:
     """Read the child's stdout (on a thread, so the wait has a deadline on every platform) until its ready line."""
     lines: queue.Queue[str | None] = queue.Queue()
     stdout = process.stdout
@@ -193,7 +192,7 @@ def _await_ready(process: subprocess.Popen[str], timeout: float) -> re.Match[str
             line = lines.get(timeout=max(deadline - time.monotonic(), 0.0))
             if line is None:
                 return None
-            if match := _READY.search(line):
-                return match
+            if (ready := ReadyLine.parse(line)) is not None:
+                return ready
     except queue.Empty:
         return None
