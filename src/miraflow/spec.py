@@ -17,19 +17,24 @@ from typing import Any, Literal
 import yaml
 
 __all__ = [
+    "Assumption",
     "DurationRange",
     "Lifecycle",
     "Mode",
+    "Pricing",
     "SpecError",
     "StateInfo",
     "lifecycle",
     "load_spec",
     "parse_lifecycle",
+    "parse_pricing",
+    "pricing",
     "spec_path",
     "status_variants",
 ]
 
 _LIFECYCLE_KEY = "x-job-lifecycle"
+_PRICING_KEY = "x-pricing"
 
 
 class SpecError(ValueError):
@@ -248,3 +253,71 @@ def _check(result: Lifecycle, document: Mapping[str, Any], schema_name: str) -> 
         problems.append("exactly one photo-avatar mode must be the default (im2vid_full absent)")
     if problems:
         raise SpecError("x-job-lifecycle is inconsistent: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """An `x-assumption` mark: a fact no Miraflow source states, where it comes from, and what checks it."""
+
+    source: Literal["inferred", "third-party"]
+    note: str
+    checked_by: str
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """The spec's `x-pricing`: estimated credits per create by generation mode, and the usual script size.
+
+    An estimate resting on `assumption` (Miraflow publishes no prices and the API reports no balance).
+    """
+
+    unit: str
+    credits_per_video: Mapping[str, float]
+    usual_script_characters: int
+    confirm_script_characters: int
+    assumption: Assumption | None
+
+    def credits(self, mode: str) -> float:
+        """The estimated credits one create of `mode` costs. Raises `KeyError` for a mode the spec does not price."""
+        return self.credits_per_video[mode]
+
+
+@functools.cache
+def pricing() -> Pricing:
+    """The pricing facts of the packaged spec, checked against its generation modes."""
+    return parse_pricing(load_spec())
+
+
+def parse_pricing(document: Mapping[str, Any]) -> Pricing:
+    """Build the `Pricing` of an OpenAPI document, raising `SpecError` if `x-pricing` is missing or inconsistent."""
+    try:
+        raw = document[_PRICING_KEY]
+    except KeyError:
+        raise SpecError(f"the spec has no {_PRICING_KEY} extension") from None
+    mark = raw.get("x-assumption")
+    assumption = (
+        Assumption(source=mark["source"], note=str(mark.get("note", "")), checked_by=str(mark.get("checkedBy", "")))
+        if mark is not None
+        else None
+    )
+    script = raw["scriptCharacters"]
+    result = Pricing(
+        unit=str(raw.get("unit", "credits")),
+        credits_per_video={str(mode): float(credits) for mode, credits in raw["creditsPerVideo"].items()},
+        usual_script_characters=int(script["usual"]),
+        confirm_script_characters=int(script["confirmAbove"]),
+        assumption=assumption,
+    )
+    problems: list[str] = []
+    modes = set(parse_lifecycle(document).modes)
+    if set(result.credits_per_video) != modes:
+        problems.append(f"creditsPerVideo prices {sorted(result.credits_per_video)}, the modes are {sorted(modes)}")
+    if any(credits < 0 for credits in result.credits_per_video.values()):
+        problems.append("a price is negative")
+    if not 0 < result.usual_script_characters < result.confirm_script_characters:
+        problems.append("scriptCharacters needs 0 < usual < confirmAbove")
+    if assumption is not None and assumption.source not in ("inferred", "third-party"):
+        problems.append(f"x-assumption source {assumption.source!r} is not inferred or third-party")
+    if problems:
+        raise SpecError(f"{_PRICING_KEY} is inconsistent: " + "; ".join(problems))
+    return result

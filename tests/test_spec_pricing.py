@@ -1,0 +1,58 @@
+"""The spec's pricing facts (`x-pricing`): every mode priced, marked an estimate, refused when inconsistent."""
+
+from __future__ import annotations
+
+import ast
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from miraflow.spec import SpecError, lifecycle, load_spec, parse_pricing, pricing
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_pricing_prices_every_mode_and_is_marked_an_estimate() -> None:
+    prices = pricing()
+    assert set(prices.credits_per_video) == set(lifecycle().modes)
+    assert all(credits > 0 for credits in prices.credits_per_video.values())
+    assert prices.unit == "credits"
+    # No Miraflow source states a price: the extension must say it rests on an assumption, and what checks it.
+    assert prices.assumption is not None
+    assert prices.assumption.source in ("inferred", "third-party")
+    assert "no" in prices.assumption.note.lower() and prices.assumption.note
+    path, _, name = prices.assumption.checked_by.partition("::")
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    assert name in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def test_the_usual_script_size_is_the_guides() -> None:
+    prices = pricing()
+    # The spec's create examples are the guide's scripts; the usual size is the longest, "far above" ten times it.
+    examples = load_spec()["paths"]["/api/video/create"]["post"]["requestBody"]["content"]["application/json"]
+    longest = max(len(example["value"]["text"]) for example in examples["examples"].values())
+    assert prices.usual_script_characters == longest
+    assert prices.confirm_script_characters == 10 * longest
+
+
+def _broken(mutate: Any) -> dict[str, Any]:
+    document = copy.deepcopy(dict(load_spec()))
+    mutate(document)
+    return document
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.pop("x-pricing"), "no x-pricing"),
+        (lambda d: d["x-pricing"]["creditsPerVideo"].pop("video_avatar"), "the modes are"),
+        (lambda d: d["x-pricing"]["creditsPerVideo"].update(face_cropped=-1), "negative"),
+        (lambda d: d["x-pricing"]["scriptCharacters"].update(confirmAbove=10), "usual < confirmAbove"),
+        (lambda d: d["x-pricing"]["x-assumption"].update(source="rumour"), "not inferred or third-party"),
+    ],
+)
+def test_inconsistent_pricing_is_refused(mutate: Any, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        parse_pricing(_broken(mutate))
