@@ -194,6 +194,13 @@ def test_a_non_utf8_file_is_refused_with_its_line_and_a_hint(tmp_path: Path) -> 
     assert rows[1] == (2, 4, {"avatar": "Margot", "name": "B", "text": "Café crème"})
 
 
+def test_utf16_without_its_bom_is_refused_with_a_hint_and_read_when_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, "c.csv", "avatar,name,text\nMargot,A,Hi\n".encode("utf-16-le"))
+    with pytest.raises(CampaignFileError, match=r"line 1: the file holds NUL characters.*--encoding.*utf-16-le"):
+        read_rows(path)
+    assert _lines_and_fields(path, encoding="utf-16-le") == [(1, 2, {"avatar": "Margot", "name": "A", "text": "Hi"})]
+
+
 def test_a_wrong_or_unknown_encoding_named_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, "c.csv", "avatar,name,text\nMargot,A,Zoë\n")
     with pytest.raises(CampaignFileError, match="unknown encoding 'klingon'"):

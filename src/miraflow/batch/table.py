@@ -107,13 +107,20 @@ def _decode(data: bytes, encoding: str | None) -> str:
     else:
         codec = "utf-8-sig"
     try:
-        return data.decode(codec).removeprefix("\ufeff")
+        text = data.decode(codec).removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].decode(codec, errors="replace").count("\n") + 1
         bad = data[exc.start : exc.start + 1].hex()
         what = "UTF-8" if codec == "utf-8-sig" else encoding or codec
         hint = _ENCODING_HINT if encoding is None else "check the encoding named"
         raise CampaignFileError(f"line {line}: the file is not {what} (byte 0x{bad}); {hint}") from None
+    if "\x00" in text:  # valid UTF-8, but no text file holds NUL: UTF-16 saved without its byte-order mark
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise CampaignFileError(
+            f"line {line}: the file holds NUL characters, as UTF-16 without a byte-order mark does; "
+            "name its encoding (encoding=..., --encoding on the command line; such as utf-16-le)"
+        )
+    return text
 
 
 def _is_jsonl(file: Path, text: str) -> bool:
