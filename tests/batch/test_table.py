@@ -92,6 +92,12 @@ def test_an_undelimited_header_says_how_it_was_read(tmp_path: Path) -> None:
     with pytest.raises(CampaignFileError, match=r"line 1: missing column\(s\) avatar, text, name") as caught:
         read_rows(path)
     assert "one column 'avatar|name|text'" in str(caught.value)
+    with pytest.raises(
+        CampaignFileError, match=r"missing column\(s\) text .*'avatar', 'name', 'txt' \(split at each semicolon\)"
+    ):
+        read_rows(_write(tmp_path, "d.csv", "avatar;name;txt\n"))
+    with pytest.raises(CampaignFileError, match="line 1: the header line is empty"):
+        read_rows(_write(tmp_path, "e.csv", "\navatar,name,text\n"))
 
 
 # --- column names ----------------------------------------------------------------------------------------------------

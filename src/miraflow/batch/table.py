@@ -192,13 +192,16 @@ def _columns(header: list[str], *, line: int, delimiter: str, required: Collecti
             raise CampaignFileError(f"line {line}: the column {name.strip()!r} appears twice{alike}")
         spelled[key] = name
         columns.append(key)
+    if not columns:
+        raise CampaignFileError(f"line {line}: the header line is empty: it must name the columns")
     missing = [column for column in required if column_key(column) not in spelled]
     if missing:
-        read_as = ", ".join(_DELIMITER_NAMES.get(d, repr(d)) for d in DELIMITERS)
+        tried = ", ".join(_DELIMITER_NAMES[candidate] for candidate in DELIMITERS)
         shape = (
-            f"the header reads as one column {names[0]!r} (delimiters tried: {read_as})"
+            f"the header reads as one column {names[0]!r} (delimiters tried: {tried})"
             if len(names) == 1
-            else f"the header names {', '.join(repr(name) for name in names)}"
+            else f"the header names {', '.join(repr(name) for name in names)} "
+            f"(split at each {_DELIMITER_NAMES.get(delimiter, repr(delimiter))})"
         )
         raise CampaignFileError(
             f"line {line}: missing column(s) {', '.join(missing)} (every row needs {', '.join(required)}); {shape}"
