@@ -16,16 +16,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_pricing_prices_every_mode_and_is_marked_an_estimate() -> None:
     prices = pricing()
-    assert set(prices.credits_per_video) == set(lifecycle().modes)
-    assert all(credits > 0 for credits in prices.credits_per_video.values())
+    assert set(prices.mode_multiplier) == set(lifecycle().modes)
     assert prices.unit == "credits"
-    # No Miraflow source states a price: the extension must say it rests on an assumption, and what checks it.
-    assert prices.assumption is not None
-    assert prices.assumption.source in ("inferred", "third-party")
-    assert "no" in prices.assumption.note.lower() and prices.assumption.note
-    path, _, name = prices.assumption.checked_by.partition("::")
-    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
-    assert name in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert prices.script_credits("full_background", "Hi.") == 2 * prices.script_credits("face_cropped", "Hi.")
+    assert prices.script_credits("face_cropped", " ".join(["w"] * 150)) == 2  # 60 s of speech: two 30 s blocks
+    # No Miraflow source states a price: the extension says it rests on assumptions, and which test checks each.
+    assert {mark.id for mark in prices.assumptions} == {"credits-by-mode-and-speech", "usual-script-size"}
+    for mark in prices.assumptions:
+        assert mark.source in ("inferred", "third-party")
+        assert len(mark.note) > 10
+        path, _, name = mark.checked_by.partition("::")
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        assert name in {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}, mark.checked_by
 
 
 def test_the_usual_script_size_is_the_guides() -> None:
@@ -47,10 +49,12 @@ def _broken(mutate: Any) -> dict[str, Any]:
     ("mutate", "message"),
     [
         (lambda d: d.pop("x-pricing"), "no x-pricing"),
-        (lambda d: d["x-pricing"]["creditsPerVideo"].pop("video_avatar"), "the modes are"),
-        (lambda d: d["x-pricing"]["creditsPerVideo"].update(face_cropped=-1), "negative"),
+        (lambda d: d["x-pricing"]["modeMultiplier"].pop("video_avatar"), "the modes are"),
+        (lambda d: d["x-pricing"]["modeMultiplier"].update(face_cropped=0), "below 1"),
+        (lambda d: d["x-pricing"].update(secondsPerCredit=0), "must be positive"),
         (lambda d: d["x-pricing"]["scriptCharacters"].update(confirmAbove=10), "usual < confirmAbove"),
-        (lambda d: d["x-pricing"]["x-assumption"].update(source="rumour"), "not inferred or third-party"),
+        (lambda d: d["x-pricing"]["x-assumption"][0].update(source="rumour"), "not inferred or third-party"),
+        (lambda d: d["x-pricing"].pop("x-assumption"), "must carry its x-assumption"),
     ],
 )
 def test_inconsistent_pricing_is_refused(mutate: Any, message: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,8 +258,9 @@ def _check(result: Lifecycle, document: Mapping[str, Any], schema_name: str) -> 
 
 @dataclass(frozen=True)
 class Assumption:
-    """An `x-assumption` mark: a fact no Miraflow source states, where it comes from, and what checks it."""
+    """One `x-assumption` entry: a fact no Miraflow source states, which weak source it rests on, what checks it."""
 
+    id: str
     source: Literal["inferred", "third-party"]
     note: str
     checked_by: str
@@ -266,20 +268,34 @@ class Assumption:
 
 @dataclass(frozen=True)
 class Pricing:
-    """The spec's `x-pricing`: estimated credits per create by generation mode, and the usual script size.
+    """The spec's `x-pricing`: what a create is estimated to cost, and the usual size of a script.
 
-    An estimate resting on `assumption` (Miraflow publishes no prices and the API reports no balance).
+    One credit per started `seconds_per_credit` of speech (at least one), times the mode's multiplier; a script's
+    speech lasts its words at `words_per_minute`, at least `min_speech_seconds`. Estimates resting on `assumptions`:
+    Miraflow publishes no prices and the API reports no balance. The simulator charges by the same rule.
     """
 
     unit: str
-    credits_per_video: Mapping[str, float]
+    words_per_minute: float
+    min_speech_seconds: float
+    seconds_per_credit: float
+    mode_multiplier: Mapping[str, int]
     usual_script_characters: int
     confirm_script_characters: int
-    assumption: Assumption | None
+    assumptions: tuple[Assumption, ...]
 
-    def credits(self, mode: str) -> float:
-        """The estimated credits one create of `mode` costs. Raises `KeyError` for a mode the spec does not price."""
-        return self.credits_per_video[mode]
+    def speech_seconds(self, text: str) -> float:
+        """How long `text` takes to speak: its words at `words_per_minute`, at least `min_speech_seconds`."""
+        return max(self.min_speech_seconds, len(text.split()) * 60.0 / self.words_per_minute)
+
+    def credits(self, mode: str, speech_seconds: float) -> int:
+        """The credits a video of `speech_seconds` in `mode` costs. Raises `KeyError` for a mode the spec lacks."""
+        multiplier = self.mode_multiplier[mode]
+        return max(1, math.ceil(speech_seconds / self.seconds_per_credit)) * multiplier
+
+    def script_credits(self, mode: str, text: str) -> int:
+        """The credits a create of the script `text` in `mode` costs."""
+        return self.credits(mode, self.speech_seconds(text))
 
 
 @functools.cache
@@ -294,30 +310,37 @@ def parse_pricing(document: Mapping[str, Any]) -> Pricing:
         raw = document[_PRICING_KEY]
     except KeyError:
         raise SpecError(f"the spec has no {_PRICING_KEY} extension") from None
-    mark = raw.get("x-assumption")
-    assumption = (
-        Assumption(source=mark["source"], note=str(mark.get("note", "")), checked_by=str(mark.get("checkedBy", "")))
-        if mark is not None
-        else None
+    marks = raw.get("x-assumption", ())
+    assumptions = tuple(
+        Assumption(id=str(mark["id"]), source=mark["source"], note=str(mark["note"]), checked_by=str(mark["checkedBy"]))
+        for mark in ([marks] if isinstance(marks, Mapping) else marks)
     )
     script = raw["scriptCharacters"]
     result = Pricing(
         unit=str(raw.get("unit", "credits")),
-        credits_per_video={str(mode): float(credits) for mode, credits in raw["creditsPerVideo"].items()},
+        words_per_minute=float(raw["wordsPerMinute"]),
+        min_speech_seconds=float(raw["minSpeechSeconds"]),
+        seconds_per_credit=float(raw["secondsPerCredit"]),
+        mode_multiplier={str(mode): int(factor) for mode, factor in raw["modeMultiplier"].items()},
         usual_script_characters=int(script["usual"]),
         confirm_script_characters=int(script["confirmAbove"]),
-        assumption=assumption,
+        assumptions=assumptions,
     )
     problems: list[str] = []
     modes = set(parse_lifecycle(document).modes)
-    if set(result.credits_per_video) != modes:
-        problems.append(f"creditsPerVideo prices {sorted(result.credits_per_video)}, the modes are {sorted(modes)}")
-    if any(credits < 0 for credits in result.credits_per_video.values()):
-        problems.append("a price is negative")
+    if set(result.mode_multiplier) != modes:
+        problems.append(f"modeMultiplier prices {sorted(result.mode_multiplier)}, the modes are {sorted(modes)}")
+    if any(factor < 1 for factor in result.mode_multiplier.values()):
+        problems.append("a mode multiplier is below 1")
+    if min(result.words_per_minute, result.seconds_per_credit) <= 0 or result.min_speech_seconds < 0:
+        problems.append("wordsPerMinute and secondsPerCredit must be positive, minSpeechSeconds not negative")
     if not 0 < result.usual_script_characters < result.confirm_script_characters:
         problems.append("scriptCharacters needs 0 < usual < confirmAbove")
-    if assumption is not None and assumption.source not in ("inferred", "third-party"):
-        problems.append(f"x-assumption source {assumption.source!r} is not inferred or third-party")
+    if not assumptions:
+        problems.append("no Miraflow source states a price: x-pricing must carry its x-assumption")
+    for mark in assumptions:
+        if mark.source not in ("inferred", "third-party"):
+            problems.append(f"x-assumption {mark.id} source {mark.source!r} is not inferred or third-party")
     if problems:
         raise SpecError(f"{_PRICING_KEY} is inconsistent: " + "; ".join(problems))
     return result

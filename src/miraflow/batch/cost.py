@@ -1,7 +1,8 @@
 """The cost, before it is spent: estimated credits per row and in total, and whether a balance covers them.
 
-The prices are the spec's (`x-pricing`, read through `miraflow.spec.pricing()`): estimated credits per create by
-generation mode, flat whatever the script's length. Miraflow publishes neither prices nor a balance endpoint, so the
+The prices are the spec's (`x-pricing`, read through `miraflow.spec.pricing()`): one credit per started 30 s of
+speech (a script's words at 150 a minute), at least one, times the generation mode's multiplier (2 for full
+background). The simulator charges by the same rule. Miraflow publishes neither prices nor a balance endpoint, so the
 spec marks them an assumption and every figure here is an **estimate**: show it as one. The balance is the caller's
 to give (from the account's dashboard, or a simulator's `--credits`); without one, `covered` is None.
 
@@ -56,33 +57,33 @@ class RowCost:
     key: int
     name: str
     mode: str
-    credits: float
-    script_characters: int
+    speech_seconds: float
+    credits: int
 
 
 @attrs.frozen
 class CostEstimate:
     """Estimated credits per row (in file order) and in total, against a balance if one was given.
 
-    Always an estimate: `assumption` is the spec's mark saying what the prices rest on.
+    Always an estimate: `assumptions` are the spec's marks saying what the prices rest on.
     """
 
     rows: tuple[RowCost, ...]
     balance: float | None
     unit: str
-    assumption: Assumption | None
+    assumptions: tuple[Assumption, ...]
 
     @property
-    def total(self) -> float:
+    def total(self) -> int:
         """The estimated credits of every row together."""
         return sum(row.credits for row in self.rows)
 
     @property
-    def by_mode(self) -> Mapping[str, tuple[int, float]]:
+    def by_mode(self) -> Mapping[str, tuple[int, int]]:
         """Per generation mode present: (videos, estimated credits), in the order modes first appear."""
-        result: dict[str, tuple[int, float]] = {}
+        result: dict[str, tuple[int, int]] = {}
         for row in self.rows:
-            videos, credits = result.get(row.mode, (0, 0.0))
+            videos, credits = result.get(row.mode, (0, 0))
             result[row.mode] = (videos + 1, credits + row.credits)
         return result
 
@@ -135,8 +136,17 @@ class CostEstimate:
             "byMode": {
                 mode: {"videos": videos, "credits": credits} for mode, (videos, credits) in self.by_mode.items()
             },
-            "rows": [{"row": row.key, "name": row.name, "mode": row.mode, "credits": row.credits} for row in self.rows],
-            "source": None if self.assumption is None else self.assumption.source,
+            "rows": [
+                {
+                    "row": row.key,
+                    "name": row.name,
+                    "mode": row.mode,
+                    "speechSeconds": row.speech_seconds,
+                    "credits": row.credits,
+                }
+                for row in self.rows
+            ],
+            "assumptions": [mark.id for mark in self.assumptions],
         }
 
 
@@ -156,12 +166,12 @@ def estimate_cost(
             key=row.key,
             name=row.name,
             mode=row.mode,
-            credits=table.credits(row.mode),
-            script_characters=len(row.text),
+            speech_seconds=table.speech_seconds(row.text),
+            credits=table.script_credits(row.mode, row.text),
         )
         for row in rows
     )
-    return CostEstimate(rows=costs, balance=balance, unit=table.unit, assumption=table.assumption)
+    return CostEstimate(rows=costs, balance=balance, unit=table.unit, assumptions=table.assumptions)
 
 
 def script_needs_confirmation(text: str, *, prices: Pricing | None = None) -> bool:
