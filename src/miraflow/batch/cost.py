@@ -4,7 +4,7 @@ The prices are the spec's (`x-pricing`, read through `miraflow.spec.pricing()`):
 speech (a script's words at 150 a minute), at least one, times the generation mode's multiplier (2 for full
 background). The simulator charges by the same rule. Miraflow publishes neither prices nor a balance endpoint, so the
 spec marks them an assumption and every figure here is an **estimate**: show it as one. The balance is the caller's
-to give (from the account's dashboard, or a simulator's `--credits`); without one, `covered` is None.
+to give (from the account's dashboard, or a simulator tenant's credits); without one, `covered` is None.
 
 ```python
 estimate = estimate_cost(validation.rows, balance=120)
