@@ -35,7 +35,6 @@ __all__ = [
 ]
 
 _LIFECYCLE_KEY = "x-job-lifecycle"
-_PRICING_KEY = "x-pricing"
 
 
 class SpecError(ValueError):
@@ -213,47 +212,7 @@ def _parse_mode(name: str, info: Mapping[str, Any]) -> Mode:
     )
 
 
-def status_variants(document: Mapping[str, Any], schema_name: str) -> dict[str, Mapping[str, Any]]:
-    """Map each `status` const of the named oneOf schema to its variant schema."""
-    schemas = document["components"]["schemas"]
-    variants: dict[str, Mapping[str, Any]] = {}
-    for ref in schemas[schema_name]["oneOf"]:
-        variant = schemas[ref["$ref"].rsplit("/", 1)[-1]]
-        variants[variant["properties"]["status"]["const"]] = variant
-    return variants
-
-
-def _check(result: Lifecycle, document: Mapping[str, Any], schema_name: str) -> None:
-    problems: list[str] = []
-    variants = status_variants(document, schema_name)
-    if set(variants) != set(result.states):
-        problems.append(f"states {sorted(result.states)} differ from {schema_name}'s statuses {sorted(variants)}")
-    if result.initial not in result.states:
-        problems.append(f"initial state {result.initial!r} is not a state")
-    for source, targets in result.transitions.items():
-        if unknown := targets - set(result.states):
-            problems.append(f"transitions from {source} name unknown states {sorted(unknown)}")
-        if result.states[source].terminal and targets:
-            problems.append(f"terminal state {source} has outgoing transitions")
-    if sum(info.outcome == "success" for info in result.states.values()) != 1:
-        problems.append("exactly one state must have outcome: success")
-    if sum(info.has_progress for info in result.states.values()) != 1:
-        problems.append("exactly one state must carry progress")
-    for name, info in result.states.items():
-        variant = variants.get(name, {})
-        requires_video = "videoId" in variant.get("required", ())
-        if info.carries_video_id != requires_video:
-            problems.append(f"{name}: carriesVideoId is {info.carries_video_id} but the schema disagrees")
-        if info.terminal != (info.outcome is not None):
-            problems.append(f"{name}: terminal states, and only they, have an outcome")
-    for is_photo in (True, False):
-        if not [mode for mode in result.modes.values() if mode.avatar_is_photo == is_photo]:
-            problems.append(f"no generation mode for isPhoto={is_photo}")
-    photo_defaults = [mode for mode in result.modes.values() if mode.avatar_is_photo and mode.default]
-    if len(photo_defaults) != 1:
-        problems.append("exactly one photo-avatar mode must be the default (im2vid_full absent)")
-    if problems:
-        raise SpecError("x-job-lifecycle is inconsistent: " + "; ".join(problems))
+_PRICING_KEY = "x-pricing"
 
 
 @dataclass(frozen=True)
@@ -344,3 +303,46 @@ def parse_pricing(document: Mapping[str, Any]) -> Pricing:
     if problems:
         raise SpecError(f"{_PRICING_KEY} is inconsistent: " + "; ".join(problems))
     return result
+
+
+def status_variants(document: Mapping[str, Any], schema_name: str) -> dict[str, Mapping[str, Any]]:
+    """Map each `status` const of the named oneOf schema to its variant schema."""
+    schemas = document["components"]["schemas"]
+    variants: dict[str, Mapping[str, Any]] = {}
+    for ref in schemas[schema_name]["oneOf"]:
+        variant = schemas[ref["$ref"].rsplit("/", 1)[-1]]
+        variants[variant["properties"]["status"]["const"]] = variant
+    return variants
+
+
+def _check(result: Lifecycle, document: Mapping[str, Any], schema_name: str) -> None:
+    problems: list[str] = []
+    variants = status_variants(document, schema_name)
+    if set(variants) != set(result.states):
+        problems.append(f"states {sorted(result.states)} differ from {schema_name}'s statuses {sorted(variants)}")
+    if result.initial not in result.states:
+        problems.append(f"initial state {result.initial!r} is not a state")
+    for source, targets in result.transitions.items():
+        if unknown := targets - set(result.states):
+            problems.append(f"transitions from {source} name unknown states {sorted(unknown)}")
+        if result.states[source].terminal and targets:
+            problems.append(f"terminal state {source} has outgoing transitions")
+    if sum(info.outcome == "success" for info in result.states.values()) != 1:
+        problems.append("exactly one state must have outcome: success")
+    if sum(info.has_progress for info in result.states.values()) != 1:
+        problems.append("exactly one state must carry progress")
+    for name, info in result.states.items():
+        variant = variants.get(name, {})
+        requires_video = "videoId" in variant.get("required", ())
+        if info.carries_video_id != requires_video:
+            problems.append(f"{name}: carriesVideoId is {info.carries_video_id} but the schema disagrees")
+        if info.terminal != (info.outcome is not None):
+            problems.append(f"{name}: terminal states, and only they, have an outcome")
+    for is_photo in (True, False):
+        if not [mode for mode in result.modes.values() if mode.avatar_is_photo == is_photo]:
+            problems.append(f"no generation mode for isPhoto={is_photo}")
+    photo_defaults = [mode for mode in result.modes.values() if mode.avatar_is_photo and mode.default]
+    if len(photo_defaults) != 1:
+        problems.append("exactly one photo-avatar mode must be the default (im2vid_full absent)")
+    if problems:
+        raise SpecError("x-job-lifecycle is inconsistent: " + "; ".join(problems))
