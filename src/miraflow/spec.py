@@ -18,7 +18,6 @@ from typing import Any, Literal
 import yaml
 
 __all__ = [
-    "Assumption",
     "DurationRange",
     "Lifecycle",
     "Mode",
@@ -216,22 +215,13 @@ _PRICING_KEY = "x-pricing"
 
 
 @dataclass(frozen=True)
-class Assumption:
-    """One `x-assumption` entry: a fact no Miraflow source states, which weak source it rests on, what checks it."""
-
-    id: str
-    source: Literal["inferred", "third-party"]
-    note: str
-    checked_by: str
-
-
-@dataclass(frozen=True)
 class Pricing:
     """The spec's `x-pricing`: what a create is estimated to cost, and the usual size of a script.
 
     One credit per started `seconds_per_credit` of speech (at least one), times the mode's multiplier; a script's
-    speech lasts its words at `words_per_minute`, at least `min_speech_seconds`. Estimates resting on `assumptions`:
-    Miraflow publishes no prices and the API reports no balance. The simulator charges by the same rule.
+    speech lasts its words at `words_per_minute`, at least `min_speech_seconds`. Estimates resting on `assumptions`
+    (the ids of the extension's `x-assumption` entries): Miraflow publishes no prices and the API reports no balance.
+    The simulator charges by the same rule.
     """
 
     unit: str
@@ -241,7 +231,7 @@ class Pricing:
     mode_multiplier: Mapping[str, int]
     usual_script_characters: int
     confirm_script_characters: int
-    assumptions: tuple[Assumption, ...]
+    assumptions: tuple[str, ...]
 
     def speech_seconds(self, text: str) -> float:
         """How long `text` takes to speak: its words at `words_per_minute`, at least `min_speech_seconds`."""
@@ -270,10 +260,7 @@ def parse_pricing(document: Mapping[str, Any]) -> Pricing:
     except KeyError:
         raise SpecError(f"the spec has no {_PRICING_KEY} extension") from None
     marks = raw.get("x-assumption", ())
-    assumptions = tuple(
-        Assumption(id=str(mark["id"]), source=mark["source"], note=str(mark["note"]), checked_by=str(mark["checkedBy"]))
-        for mark in ([marks] if isinstance(marks, Mapping) else marks)
-    )
+    assumptions = tuple(str(mark["id"]) for mark in ([marks] if isinstance(marks, Mapping) else marks))
     script = raw["scriptCharacters"]
     result = Pricing(
         unit=str(raw.get("unit", "credits")),
@@ -297,9 +284,6 @@ def parse_pricing(document: Mapping[str, Any]) -> Pricing:
         problems.append("scriptCharacters needs 0 < usual < confirmAbove")
     if not assumptions:
         problems.append("no Miraflow source states a price: x-pricing must carry its x-assumption")
-    for mark in assumptions:
-        if mark.source not in ("inferred", "third-party"):
-            problems.append(f"x-assumption {mark.id} source {mark.source!r} is not inferred or third-party")
     if problems:
         raise SpecError(f"{_PRICING_KEY} is inconsistent: " + "; ".join(problems))
     return result

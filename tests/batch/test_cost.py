@@ -19,7 +19,7 @@ from miraflow.batch.cost import (
 from miraflow.batch.errors import BatchError
 from miraflow.batch.naming import token_in
 from miraflow.batch.rows import Row, read_rows, validate_rows
-from miraflow.spec import Assumption, Pricing, lifecycle, pricing
+from miraflow.spec import Pricing, lifecycle, pricing
 from miraflow.types import Avatar
 from miraflow_mock.testing import SimulatorHandle
 from tests.batch.conftest import BATCH_KEY, TIME_SCALE, write_csv
@@ -35,7 +35,7 @@ PRICES = Pricing(
     mode_multiplier={"face_cropped": 1, "full_background": 3, "video_avatar": 2},
     usual_script_characters=100,
     confirm_script_characters=1000,
-    assumptions=(Assumption(id="test-prices", source="inferred", note="test prices", checked_by="here"),),
+    assumptions=("test-prices",),
 )
 WORDS_100 = " ".join(["word"] * 100)  # 40 s of speech at 150 words a minute: two started 30 s blocks
 

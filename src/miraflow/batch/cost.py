@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import attrs
 
 from miraflow.batch.errors import InsufficientCreditsError
-from miraflow.spec import Assumption, Pricing, pricing
+from miraflow.spec import Pricing, pricing
 
 __all__ = [
     "CostEstimate",
@@ -65,13 +65,13 @@ class RowCost:
 class CostEstimate:
     """Estimated credits per row (in file order) and in total, against a balance if one was given.
 
-    Always an estimate: `assumptions` are the spec's marks saying what the prices rest on.
+    Always an estimate: `assumptions` are the ids of the spec's `x-assumption` marks the prices rest on.
     """
 
     rows: tuple[RowCost, ...]
     balance: float | None
     unit: str
-    assumptions: tuple[Assumption, ...]
+    assumptions: tuple[str, ...]
 
     @property
     def total(self) -> int:
@@ -146,7 +146,7 @@ class CostEstimate:
                 }
                 for row in self.rows
             ],
-            "assumptions": [mark.id for mark in self.assumptions],
+            "assumptions": list(self.assumptions),
         }
 
 
