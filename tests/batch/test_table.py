@@ -63,6 +63,15 @@ def test_a_tab_separated_file_whatever_its_suffix(tmp_path: Path, name: str) -> 
     assert _lines_and_fields(path) == [(1, 2, {"avatar": "Margot", "name": "A, B", "text": "Hi; there, you"})]
 
 
+def test_format_by_suffix_then_by_content(tmp_path: Path) -> None:
+    jsonl = '{"avatar": "Margot", "name": "A", "text": "Hi"}\n'
+    expected = [(1, 1, {"avatar": "Margot", "name": "A", "text": "Hi"})]
+    assert _lines_and_fields(_write(tmp_path, "c.txt", jsonl)) == expected
+    assert _lines_and_fields(_write(tmp_path, "c", jsonl)) == expected
+    with pytest.raises(CampaignFileError, match="missing column"):
+        read_rows(_write(tmp_path, "c.tsv", jsonl))
+
+
 def test_commas_inside_a_semicolon_header_do_not_fool_the_sniffing(tmp_path: Path) -> None:
     # The delimiter naming the known columns wins, not the one splitting the header most.
     path = _write(tmp_path, "c.csv", "avatar;name;text;note, with, commas\nMargot;A;Hi;x, y, z\n")

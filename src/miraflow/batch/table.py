@@ -3,7 +3,7 @@
 What is accepted, so that a file saved by Excel, LibreOffice or Google Sheets reads as it looks:
 
 - **Format**: JSONL (one object per line) for a `.jsonl`/`.ndjson` suffix, or for another suffix than
-  `.csv`/`.tsv`/`.txt` when the text starts with `{`; a delimited table (with a header line) otherwise.
+  `.csv`/`.tsv` when the text starts with `{`; a delimited table (with a header line) otherwise.
 - **Delimiter**: sniffed from the header line among comma, semicolon and tab (the delimiter under which the header
   names the most of the known columns wins; then the one splitting it into the most columns; a `.tsv` suffix
   prefers tab on a tie). Excel's `sep=;` first line is honoured.
@@ -41,7 +41,7 @@ DELIMITERS = (",", ";", "\t")
 """The delimiters sniffed, in order of preference on a tie."""
 
 _JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
-_TABLE_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
+_TABLE_SUFFIXES = frozenset({".csv", ".tsv"})
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _SEP_LINE = re.compile(r"sep=(.)\r?\n?$", re.IGNORECASE)
 _INNER_SPACE = re.compile(r"[\s\-]+")
