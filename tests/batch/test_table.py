@@ -196,6 +196,17 @@ def test_excel_unicode_text_utf16_tab_separated_is_read(tmp_path: Path) -> None:
     assert _lines_and_fields(path) == [(1, 2, {"avatar": "Margot", "name": "Zoë", "text": "Hi"})]
 
 
+def test_utf32_with_its_bom_is_read(tmp_path: Path) -> None:
+    path = _write(tmp_path, "c.csv", "avatar;name;text\nMargot;Zoë;Hi\n".encode("utf-32"))
+    assert _lines_and_fields(path) == [(1, 2, {"avatar": "Margot", "name": "Zoë", "text": "Hi"})]
+
+
+def test_json_nested_too_deeply_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "c.jsonl", '{"avatar": "Margot", "name": "A", "text": "Hi"}\n' + "[" * 100_000 + "\n")
+    with pytest.raises(CampaignFileError, match=r"line 2: not JSON"):
+        read_rows(path)
+
+
 def test_a_non_utf8_file_is_refused_with_its_line_and_a_hint(tmp_path: Path) -> None:
     # Before: a UnicodeDecodeError escaped (a traceback on the command line), with no line and no way round it.
     text = 'avatar,name,text\nMargot,A,"two\nlines"\nMargot,B,Café crème\n'
@@ -203,7 +214,7 @@ def test_a_non_utf8_file_is_refused_with_its_line_and_a_hint(tmp_path: Path) -> 
     with pytest.raises(CampaignFileError) as caught:
         read_rows(path)
     message = str(caught.value)
-    assert message.startswith("line 4: the file is not UTF-8 (byte 0xe9)")
+    assert message.startswith("line 4: not UTF-8 text (byte 0xe9)")
     assert "--encoding" in message and "cp1252" in message
     rows = _lines_and_fields(path, encoding="cp1252")
     assert rows[1] == (2, 4, {"avatar": "Margot", "name": "B", "text": "Café crème"})
@@ -220,7 +231,7 @@ def test_a_wrong_or_unknown_encoding_named_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, "c.csv", "avatar,name,text\nMargot,A,Zoë\n")
     with pytest.raises(CampaignFileError, match="unknown encoding 'klingon'"):
         read_rows(path, encoding="klingon")
-    with pytest.raises(CampaignFileError, match=r"line 2: the file is not ascii \(byte 0xc3\)"):
+    with pytest.raises(CampaignFileError, match=r"line 2: not ascii text \(byte 0xc3\)"):
         read_rows(path, encoding="ascii")
 
 

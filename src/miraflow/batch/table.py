@@ -7,7 +7,8 @@ What is accepted, so that a file saved by Excel, LibreOffice or Google Sheets re
 - **Delimiter**: sniffed from the header line among comma, semicolon and tab (the delimiter under which the header
   names the most of the known columns wins; then the one splitting it into the most columns; a `.tsv` suffix
   prefers tab on a tie). Excel's `sep=;` first line is honoured.
-- **Encoding**: UTF-8, with or without a byte-order mark; UTF-16 with its byte-order mark (Excel's "Unicode text").
+- **Encoding**: UTF-8, with or without a byte-order mark; UTF-16 (Excel's "Unicode text") or UTF-32 with its
+  byte-order mark.
   Anything else is refused with the line of its first undecodable byte and a hint to name the encoding
   (`encoding="cp1252"`, `--encoding` on the command line). An explicit `encoding` is used as given (a UTF-8 BOM is
   still dropped).
@@ -45,7 +46,6 @@ _TABLE_SUFFIXES = frozenset({".csv", ".tsv"})
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _SEP_LINE = re.compile(r"sep=(.)\r?\n?$", re.IGNORECASE)
 _INNER_SPACE = re.compile(r"[\s\-]+")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ENCODING_HINT = "save it as UTF-8, or name its encoding (encoding=..., --encoding on the command line; such as cp1252)"
 
 
@@ -102,6 +102,8 @@ def _decode(data: bytes, encoding: str | None) -> str:
         except LookupError:
             raise CampaignFileError(f"unknown encoding {encoding!r} (such as utf-8, cp1252, latin-1)") from None
         codec = "utf-8-sig" if codec == "utf-8" else codec
+    elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: its BOM starts the same
+        codec = "utf-32"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         codec = "utf-16"
     else:
@@ -111,9 +113,9 @@ def _decode(data: bytes, encoding: str | None) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].decode(codec, errors="replace").count("\n") + 1
         bad = data[exc.start : exc.start + 1].hex()
-        what = "UTF-8" if codec == "utf-8-sig" else encoding or codec
+        what = "UTF-8" if codec == "utf-8-sig" else encoding or codec.upper()
         hint = _ENCODING_HINT if encoding is None else "check the encoding named"
-        raise CampaignFileError(f"line {line}: the file is not {what} (byte 0x{bad}); {hint}") from None
+        raise CampaignFileError(f"line {line}: not {what} text (byte 0x{bad}); {hint}") from None
     if "\x00" in text:  # valid UTF-8, but no text file holds NUL: UTF-16 saved without its byte-order mark
         line = text[: text.index("\x00")].count("\n") + 1
         raise CampaignFileError(
@@ -210,11 +212,14 @@ def _columns(header: list[str], *, line: int, delimiter: str, required: Collecti
 
 
 def _read_jsonl(text: str) -> Iterator[Record]:
-    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+    # Lines end at \n only: splitlines() would also split at U+2028 and other characters valid inside a JSON string.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             value = json.loads(line)
+        except RecursionError:
+            raise CampaignFileError(f"line {number}: not JSON (nested too deeply)") from None
         except ValueError as exc:
             raise CampaignFileError(f"line {number}: not JSON ({exc})") from None
         if not isinstance(value, dict):
