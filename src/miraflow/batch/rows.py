@@ -105,9 +105,9 @@ def read_rows(path: str | Path, *, encoding: str | None = None) -> list[RawRow]:
     """Read a campaign file: CSV or TSV (with a header) or JSONL (one object per line), told apart by suffix or content.
 
     Column names are keyed by `table.column_key` (`"First Name"` is `first_name`). `encoding` is the file's text
-    encoding; None accepts UTF-8 (with or without a BOM) and UTF-16 with its BOM. Raises `CampaignFileError` for a
-    file that cannot be a campaign (not in that encoding, no header, a missing required column, a line of JSONL that
-    is not an object...), `OSError` if it cannot be read.
+    encoding; None accepts UTF-8 (with or without a BOM), and UTF-16 or UTF-32 with a BOM. Raises `CampaignFileError`
+    for a file that cannot be a campaign (not in that encoding, no header, a missing required column, a line of JSONL
+    that is not an object...), `OSError` if it cannot be read.
     """
     records = read_table(path, required=REQUIRED_COLUMNS, known=OPTIONAL_COLUMNS, encoding=encoding)
     return [RawRow(key=key, line=record.line, fields=record.fields) for key, record in enumerate(records, start=1)]

@@ -84,9 +84,9 @@ def read_table(
     """Read a campaign file into records, in file order, skipping blank lines.
 
     `required` are the columns a delimited file's header must name (as `column_key`s); `known` are further columns the
-    delimiter sniffing looks for. `encoding` is the file's text encoding; None accepts UTF-8 (a BOM or not) and UTF-16
-    with its BOM. Raises `CampaignFileError` for a file that cannot be a campaign (undecodable text, no header, a
-    missing or repeated column, a line of JSONL that is not an object...), `OSError` if it cannot be read.
+    delimiter sniffing looks for. `encoding` is the file's text encoding; None accepts UTF-8 (a BOM or not), and UTF-16
+    or UTF-32 with a BOM. Raises `CampaignFileError` for a file that cannot be a campaign (undecodable text, no header,
+    a missing or repeated column, a line of JSONL that is not an object...), `OSError` if it cannot be read.
     """
     file = Path(path)
     text = _decode(file.read_bytes(), encoding)
