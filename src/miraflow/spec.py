@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,14 @@ __all__ = [
     "DurationRange",
     "Lifecycle",
     "Mode",
+    "Pricing",
     "SpecError",
     "StateInfo",
     "lifecycle",
     "load_spec",
     "parse_lifecycle",
+    "parse_pricing",
+    "pricing",
     "spec_path",
     "status_variants",
 ]
@@ -205,6 +209,84 @@ def _parse_mode(name: str, info: Mapping[str, Any]) -> Mode:
         aspect=(width, height),
         description=str(info.get("description", "")),
     )
+
+
+_PRICING_KEY = "x-pricing"
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """The spec's `x-pricing`: what a create is estimated to cost, and the usual size of a script.
+
+    One credit per started `seconds_per_credit` of speech (at least one), times the mode's multiplier; a script's
+    speech lasts its words at `words_per_minute`, at least `min_speech_seconds`. Estimates resting on `assumptions`
+    (the ids of the extension's `x-assumption` entries): Miraflow publishes no prices and the API reports no balance.
+    The simulator charges by the same rule.
+    """
+
+    unit: str
+    words_per_minute: float
+    min_speech_seconds: float
+    seconds_per_credit: float
+    mode_multiplier: Mapping[str, int]
+    usual_script_characters: int
+    confirm_script_characters: int
+    assumptions: tuple[str, ...]
+
+    def speech_seconds(self, text: str) -> float:
+        """How long `text` takes to speak: its words at `words_per_minute`, at least `min_speech_seconds`."""
+        return max(self.min_speech_seconds, len(text.split()) * 60.0 / self.words_per_minute)
+
+    def credits(self, mode: str, speech_seconds: float) -> int:
+        """The credits a video of `speech_seconds` in `mode` costs. Raises `KeyError` for a mode the spec lacks."""
+        multiplier = self.mode_multiplier[mode]
+        return max(1, math.ceil(speech_seconds / self.seconds_per_credit)) * multiplier
+
+    def script_credits(self, mode: str, text: str) -> int:
+        """The credits a create of the script `text` in `mode` costs."""
+        return self.credits(mode, self.speech_seconds(text))
+
+
+@functools.cache
+def pricing() -> Pricing:
+    """The pricing facts of the packaged spec, checked against its generation modes."""
+    return parse_pricing(load_spec())
+
+
+def parse_pricing(document: Mapping[str, Any]) -> Pricing:
+    """Build the `Pricing` of an OpenAPI document, raising `SpecError` if `x-pricing` is missing or inconsistent."""
+    try:
+        raw = document[_PRICING_KEY]
+    except KeyError:
+        raise SpecError(f"the spec has no {_PRICING_KEY} extension") from None
+    marks = raw.get("x-assumption", ())
+    assumptions = tuple(str(mark["id"]) for mark in ([marks] if isinstance(marks, Mapping) else marks))
+    script = raw["scriptCharacters"]
+    result = Pricing(
+        unit=str(raw.get("unit", "credits")),
+        words_per_minute=float(raw["wordsPerMinute"]),
+        min_speech_seconds=float(raw["minSpeechSeconds"]),
+        seconds_per_credit=float(raw["secondsPerCredit"]),
+        mode_multiplier={str(mode): int(factor) for mode, factor in raw["modeMultiplier"].items()},
+        usual_script_characters=int(script["usual"]),
+        confirm_script_characters=int(script["confirmAbove"]),
+        assumptions=assumptions,
+    )
+    problems: list[str] = []
+    modes = set(parse_lifecycle(document).modes)
+    if set(result.mode_multiplier) != modes:
+        problems.append(f"modeMultiplier prices {sorted(result.mode_multiplier)}, the modes are {sorted(modes)}")
+    if any(factor < 1 for factor in result.mode_multiplier.values()):
+        problems.append("a mode multiplier is below 1")
+    if min(result.words_per_minute, result.seconds_per_credit) <= 0 or result.min_speech_seconds < 0:
+        problems.append("wordsPerMinute and secondsPerCredit must be positive, minSpeechSeconds not negative")
+    if not 0 < result.usual_script_characters < result.confirm_script_characters:
+        problems.append("scriptCharacters needs 0 < usual < confirmAbove")
+    if not assumptions:
+        problems.append("no Miraflow source states a price: x-pricing must carry its x-assumption")
+    if problems:
+        raise SpecError(f"{_PRICING_KEY} is inconsistent: " + "; ".join(problems))
+    return result
 
 
 def status_variants(document: Mapping[str, Any], schema_name: str) -> dict[str, Mapping[str, Any]]:

@@ -1,22 +1,18 @@
-"""What a create costs, in credits: the simulator's documented rule (the real price list is not public)."""
+"""What a create costs, in credits: the spec's `x-pricing` rule (an assumption: the real price list is not public)."""
 
 from __future__ import annotations
 
-import math
-
-from miraflow.spec import Mode
+from miraflow.spec import Mode, pricing
 
 __all__ = ["SECONDS_PER_CREDIT", "cost"]
 
-SECONDS_PER_CREDIT = 30.0
-# Full-background output takes 2–3× longer to render; it costs twice as much.
-_MODE_FACTOR = {"full_background": 2}
+SECONDS_PER_CREDIT = pricing().seconds_per_credit
 
 
 def cost(mode: Mode, speech_seconds: float) -> int:
     """Credits for a video of `speech_seconds` in `mode`.
 
-    One credit per started 30 s of speech (at least one), doubled for full-background output.
+    One credit per started 30 s of speech (at least one), doubled for full-background output: `x-pricing`, which the
+    SDK's cost estimate reads too.
     """
-    base = max(1, math.ceil(speech_seconds / SECONDS_PER_CREDIT))
-    return base * _MODE_FACTOR.get(mode.name, 1)
+    return pricing().credits(mode.name, speech_seconds)

@@ -26,11 +26,12 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
 from miraflow.durable import fsync_folder
+from miraflow.spec import pricing
 
 __all__ = ["probe_audio_seconds", "render_video", "speech_seconds"]
 
-WORDS_PER_MINUTE = 150
-MIN_SPEECH_SECONDS = 1.0
+WORDS_PER_MINUTE = pricing().words_per_minute  # the spec's speech rate, which its prices are by
+MIN_SPEECH_SECONDS = pricing().min_speech_seconds
 MIN_VIDEO_SECONDS = 0.5
 FPS = 10
 SAMPLE_RATE = 24_000
@@ -46,8 +47,8 @@ _Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 def speech_seconds(text: str) -> float:
-    """Seconds a script takes to speak at 150 words a minute; at least 1.0."""
-    return max(MIN_SPEECH_SECONDS, len(text.split()) * 60.0 / WORDS_PER_MINUTE)
+    """Seconds a script takes to speak at the spec's `x-pricing.wordsPerMinute` (150); at least 1.0."""
+    return pricing().speech_seconds(text)
 
 
 def probe_audio_seconds(path: Path) -> float:

@@ -14,14 +14,17 @@ in the campaign folder (`ledger`: the intent to create is committed before each 
 arrives), reconciles by name the creates a crash left unanswered (`reconcile`), follows every job from one polling
 scheduler timed by the SDK's adaptive waiter (`scheduler`), slows the whole batch down on a 429 (`pacing`), and
 downloads each video atomically, verified by SHA-256 (`files`). Rerunning the same campaign in the same folder
-resumes it. `campaign_status` and `write_report` read a folder's ledger; `plan_campaign` is the dry run. The
+resumes it. `campaign_status` and `write_report` read a folder's ledger; `plan_campaign` is the dry run;
+`estimate_cost` the credits it would spend (an estimate from the spec's `x-pricing`). The
 command line is `miraflow batch` (`miraflow.batch.cli.batch_app`; `python -m miraflow.batch`).
 """
 
+from miraflow.batch.cost import CostEstimate, estimate_cost
 from miraflow.batch.errors import (
     BatchError,
     CampaignBusyError,
     CampaignFileError,
+    InsufficientCreditsError,
     InvalidRowsError,
     LedgerConflictError,
 )
@@ -45,6 +48,8 @@ __all__ = [
     "CampaignObserver",
     "CampaignResult",
     "CampaignStatus",
+    "CostEstimate",
+    "InsufficientCreditsError",
     "InvalidRowsError",
     "Ledger",
     "LedgerConflictError",
@@ -55,6 +60,7 @@ __all__ = [
     "RowState",
     "Validation",
     "campaign_status",
+    "estimate_cost",
     "plan_campaign",
     "read_rows",
     "run_campaign",

@@ -6,6 +6,7 @@ MiraflowError                   (the SDK's base)
     ├── CampaignFileError       FILE cannot be read as a campaign (format, columns)
     ├── InvalidRowsError        some rows are invalid (`errors`: every one, with its line); nothing was sent
     ├── LedgerConflictError     DIR holds a campaign that FILE contradicts (a started row changed)
+    ├── InsufficientCreditsError  the balance given cannot cover the campaign's estimated credits
     └── CampaignBusyError       another process is running a campaign in DIR
 ```
 
@@ -20,9 +21,17 @@ from typing import TYPE_CHECKING
 from miraflow._exceptions import MiraflowError
 
 if TYPE_CHECKING:
+    from miraflow.batch.cost import CostEstimate
     from miraflow.batch.rows import RowError
 
-__all__ = ["BatchError", "CampaignBusyError", "CampaignFileError", "InvalidRowsError", "LedgerConflictError"]
+__all__ = [
+    "BatchError",
+    "CampaignBusyError",
+    "CampaignFileError",
+    "InsufficientCreditsError",
+    "InvalidRowsError",
+    "LedgerConflictError",
+]
 
 
 class BatchError(MiraflowError):
@@ -50,3 +59,11 @@ class LedgerConflictError(BatchError):
 
 class CampaignBusyError(BatchError):
     """Another process is running a campaign in the same folder."""
+
+
+class InsufficientCreditsError(BatchError):
+    """The balance given cannot cover the campaign's estimated credits; `estimate` has the figures. Nothing was sent."""
+
+    def __init__(self, message: str, *, estimate: CostEstimate) -> None:
+        self.estimate = estimate
+        super().__init__(message)

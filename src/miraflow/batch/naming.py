@@ -1,9 +1,25 @@
-"""The unique name each video of a campaign gets: the row's name plus a token carrying the campaign and the row.
+r"""The unique name each video of a campaign gets: the row's name plus a tag carrying the campaign and the row.
 
-`Welcome Ana [mf-3fa9c2d1-17]` is row 17 of campaign `3fa9c2d1`. The token is what finds a video again when the
-process died between sending its create and recording the answer: the run looks for the token among the account's
-completed videos. A row created again after an ambiguous create gets a new token (`mf-3fa9c2d1-17-2`), so the two
-can never be confused. The file in the campaign folder is named from the row's name alone.
+The name sent with each create is `{name} [{tag}]`: the row's name (placeholders filled), one space, then the tag in
+square brackets, at the very end. The tag's format:
+
+```
+mf-{campaign}-{row}            first attempt           Welcome Ana [mf-3fa9c2d1-17]
+mf-{campaign}-{row}-{attempt}  attempt 2 and later     Welcome Ana [mf-3fa9c2d1-17-2]
+```
+
+- `mf-` is a fixed prefix;
+- `{campaign}` is the campaign's id: 8 lowercase hex digits, drawn at random when a campaign folder's ledger is made
+  and kept in it (`miraflow batch status DIR --json` shows it as `campaign`), so two campaigns never share a tag;
+- `{row}` is the row's number in the file (its `key`: 1 for the first record, blank lines not counted);
+- `{attempt}` (2, 3, ...) is added when a row is created again (after an ambiguous create), so a late video from an
+  earlier attempt can never be taken for the new one.
+
+The tag is how a resumed run finds its videos: when the process died (or the connection dropped) between sending a
+create and recording its answer, the run looks for the row's tag at the end of the account's completed videos' names
+(`token_in`, matched by `\[(mf-[0-9a-f]{8}-[0-9]+(?:-[0-9]+)?)\]\s*$`). Renaming a campaign's video in Miraflow
+before its campaign has finished hides it from that search. The file in the campaign folder is named from the row's
+name alone, without the tag.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""Reading a campaign file (CSV or JSONL) and validating every row before anything is sent.
+"""Reading a campaign file (CSV, TSV or JSONL) and validating every row before anything is sent.
 
 One video per row. Columns: `avatar` (an id or a name), `text`, `name`, and optionally `full_background` and `voice`
 (an id or a name); any other column fills the `{placeholders}` of `text` and `name` ("Hi {first_name}, ...").
 
-`read_rows` parses the file and numbers its records (`key`, from 1) with the line each starts on. `validate_rows`
+`read_rows` parses the file (`table.read_table`: delimiter sniffed, column names matched case- and
+space-insensitively, encodings) and numbers its records (`key`, from 1) with the line each starts on. `validate_rows`
 checks all of them against the account's avatars (and voices, if a row names one) and returns every problem at once,
 each with its line: an unknown avatar, `full_background` on a video avatar (the SDK's own mode rule decides), an
 empty text or name, a missing placeholder, a duplicate name, two names that would make the same file.
@@ -11,11 +12,8 @@ empty text or name, a missing placeholder, a duplicate name, two names that woul
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import string
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -24,7 +22,7 @@ from miraflow._avatars import find_avatar
 from miraflow._download import safe_filename
 from miraflow._exceptions import AmbiguousAvatarError, ModeNotSupportedError
 from miraflow._modes import choose_mode
-from miraflow.batch.errors import CampaignFileError
+from miraflow.batch.table import ColumnValues, read_table
 from miraflow.types import Avatar, Voice
 
 __all__ = [
@@ -44,7 +42,6 @@ __all__ = [
 REQUIRED_COLUMNS = ("avatar", "text", "name")
 OPTIONAL_COLUMNS = ("full_background", "voice")
 _TEMPLATED = ("text", "name")
-_JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 _TRUE = frozenset({"true", "yes", "y", "1", "on"})
 _FALSE = frozenset({"false", "no", "n", "0", "off"})
 
@@ -104,94 +101,16 @@ class Validation:
         return not self.errors
 
 
-def read_rows(path: str | Path) -> list[RawRow]:
-    """Read a campaign file: CSV (with a header) or JSONL (one object per line), told apart by suffix or content.
+def read_rows(path: str | Path, *, encoding: str | None = None) -> list[RawRow]:
+    """Read a campaign file: CSV or TSV (with a header) or JSONL (one object per line), told apart by suffix or content.
 
-    Raises `CampaignFileError` for a file that cannot be a campaign (no header, a missing required column, a line of
-    JSONL that is not an object...), `OSError` if it cannot be read.
+    Column names are keyed by `table.column_key` (`"First Name"` is `first_name`). `encoding` is the file's text
+    encoding; None accepts UTF-8 (with or without a BOM), and UTF-16 or UTF-32 with a BOM. Raises `CampaignFileError`
+    for a file that cannot be a campaign (not in that encoding, no header, a missing required column, a line of JSONL
+    that is not an object...), `OSError` if it cannot be read.
     """
-    file = Path(path)
-    data = file.read_text(encoding="utf-8-sig")
-    return list(_read_jsonl(data)) if _is_jsonl(file, data) else list(_read_csv(data))
-
-
-def _is_jsonl(file: Path, data: str) -> bool:
-    if file.suffix.lower() in _JSONL_SUFFIXES:
-        return True
-    if file.suffix.lower() == ".csv":
-        return False
-    return data.lstrip().startswith("{")
-
-
-def _read_csv(data: str) -> Iterator[RawRow]:
-    reader = csv.reader(io.StringIO(data, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise CampaignFileError("the file is empty: it needs a header line naming its columns") from None
-    except csv.Error as exc:
-        raise CampaignFileError(f"line 1: not CSV ({exc})") from None
-    columns = [column.strip() for column in header]
-    _check_columns(columns)
-    key = 0
-    line = reader.line_num + 1
-    try:
-        for record in reader:
-            start, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue  # a blank line
-            key += 1
-            if len(record) > len(columns):
-                extra = record[len(columns) :]
-                if any(cell.strip() for cell in extra):
-                    raise CampaignFileError(f"line {start}: {len(record)} fields, but the header names {len(columns)}")
-            fields = {column: (record[i] if i < len(record) else "") for i, column in enumerate(columns)}
-            yield RawRow(key=key, line=start, fields=fields)
-    except csv.Error as exc:
-        raise CampaignFileError(f"line {reader.line_num}: not valid CSV ({exc})") from None
-
-
-def _check_columns(columns: Sequence[str]) -> None:
-    seen: set[str] = set()
-    for column in columns:
-        if not column:
-            raise CampaignFileError("line 1: the header has an empty column name")
-        if column in seen:
-            raise CampaignFileError(f"line 1: the column {column!r} appears twice")
-        seen.add(column)
-    missing = [column for column in REQUIRED_COLUMNS if column not in seen]
-    if missing:
-        raise CampaignFileError(
-            f"line 1: missing column(s) {', '.join(missing)} (every row needs {', '.join(REQUIRED_COLUMNS)})"
-        )
-
-
-def _read_jsonl(data: str) -> Iterator[RawRow]:
-    key = 0
-    for number, text in enumerate(data.splitlines(), start=1):
-        if not text.strip():
-            continue
-        key += 1
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise CampaignFileError(f"line {number}: not JSON ({exc})") from None
-        if not isinstance(value, dict):
-            raise CampaignFileError(f"line {number}: each line must be a JSON object, not {type(value).__name__}")
-        fields: dict[str, str] = {}
-        for column, cell in value.items():
-            if isinstance(cell, dict | list):
-                raise CampaignFileError(f"line {number}: the value of {column!r} must be a string, number or boolean")
-            fields[str(column).strip()] = _as_text(cell)
-        yield RawRow(key=key, line=number, fields=fields)
-
-
-def _as_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    records = read_table(path, required=REQUIRED_COLUMNS, known=OPTIONAL_COLUMNS, encoding=encoding)
+    return [RawRow(key=key, line=record.line, fields=record.fields) for key, record in enumerate(records, start=1)]
 
 
 def parse_flag(value: str) -> bool | None:
@@ -214,6 +133,7 @@ def fill_placeholders(template: str, values: Mapping[str, str]) -> str:
 
     Raises `ValueError` naming what is wrong: a placeholder with no column or an empty value, a malformed brace.
     """
+    values = ColumnValues(values)
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:

@@ -26,6 +26,7 @@ from miraflow.base_url import BASE_URL_ENV
 from miraflow.batch.cli import batch_app
 from miraflow.cli import demo as demo_flow
 from miraflow.cli.connection import connect
+from miraflow.cli.durations import DURATION_METAVAR, duration_option
 from miraflow.cli.errors import (
     API_KEY_ENV,
     EXIT_CODES_HELP,
@@ -121,7 +122,12 @@ BaseUrlOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout, and nothing else there.")]
 TimeoutOption = Annotated[
     float | None,
-    typer.Option("--timeout", min=0, metavar="SECONDS", help="Give up waiting after this long (exit code 4)."),
+    typer.Option(
+        "--timeout",
+        parser=duration_option,
+        metavar=DURATION_METAVAR,
+        help="Give up waiting after this long: seconds, or 90s, 10m, 1h30m (exit code 4).",
+    ),
 ]
 TimeScaleOption = Annotated[
     float,
