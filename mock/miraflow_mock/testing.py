@@ -110,6 +110,35 @@ class SimulatorHandle:
         """Back to the state at start."""
         self.admin("POST", "/reset")
 
+    def add_scenario(self, **rule: Any) -> str:
+        """Script the jobs of matching creates; returns the rule's id.
+
+        Fields as in mock/README.md, e.g. `match={"name": "bad-*"}, outcome="inference_failed", atProgress=40`.
+        """
+        return str(self.admin("POST", "/scenarios", rule)["id"])
+
+    def scenarios(self) -> list[dict[str, Any]]:
+        """The scenario rules in force, with the jobs each has decided."""
+        return list(self.admin("GET", "/scenarios")["scenarios"])
+
+    def clear_scenarios(self) -> None:
+        """Remove every scenario rule."""
+        self.admin("DELETE", "/scenarios")
+
+    def load_catalog(
+        self,
+        avatars: Iterable[Mapping[str, Any]] = (),
+        voices: Iterable[Mapping[str, Any]] = (),
+        *,
+        tenant: str | None = None,
+    ) -> None:
+        """Add avatars and voices (the spec's `Avatar` and `Voice` shapes), for every tenant or one (name or key)."""
+        query = f"?tenant={tenant}" if tenant else ""
+        if avatars := list(avatars):
+            self.admin("POST", f"/avatars{query}", {"avatars": avatars})
+        if voices := list(voices):
+            self.admin("POST", f"/voices{query}", {"voices": voices})
+
     def stop(self) -> None:
         """Stop the simulator (SIGINT, then SIGKILL if it lingers)."""
         self._http.close()
