@@ -172,6 +172,8 @@ def start_simulator(
     bugs: Iterable[str] = (),
     state: Path | None = None,
     validate: bool = False,
+    catalog: Path | None = None,
+    calibration: Path | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
     startup_timeout: float = 60.0,
@@ -189,6 +191,10 @@ def start_simulator(
         args += ["--state", str(state)]
     if validate:
         args.append("--validate")
+    if catalog is not None:
+        args += ["--catalog", str(catalog)]
+    if calibration is not None:
+        args += ["--calibration", str(calibration)]
     process = subprocess.Popen(
         [sys.executable, "-m", "miraflow_mock", *args],
         stdin=subprocess.DEVNULL,

@@ -222,8 +222,15 @@ def load_catalog_file(path: Path) -> CatalogSpec:
         document = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
-        raise CatalogError(f"{path} is not valid {kind}: {exc}") from None
+        raise CatalogError(f"{path} is not valid {kind}: {_one_line(exc)}") from None
     return parse_catalog(document, str(path))
+
+
+def _one_line(exc: Exception) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    if isinstance(exc, yaml.MarkedYAMLError) and mark is not None:
+        return f"{exc.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return " ".join(str(exc).split())
 
 
 def _avatar(document: Mapping[str, Any]) -> StockAvatar:
