@@ -171,7 +171,12 @@ class RecordingProxy:
             )
             await reply(scope, receive, send)
             return
-        answer = [(name, value) for name, value in upstream.headers.multi_items() if name.lower() not in _HOP]
+        # httpx hands over the body decoded: its Content-Encoding no longer applies.
+        answer = [
+            (name, value)
+            for name, value in upstream.headers.multi_items()
+            if name.lower() not in _HOP and name.lower() != "content-encoding"
+        ]
         reply = Response(upstream.content, status_code=upstream.status_code)
         reply.raw_headers = [(b"content-length", str(len(upstream.content)).encode())] + [
             (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in answer

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from miraflow.spec import lifecycle
+from miraflow_mock.recorder import REDACTED, redact_query, redact_value
 from miraflow_mock.testing import SimulatorHandle, start_simulator
 
 MARGOT, AERIN = "cmdms9d3s001no401kqwbr0q5", "cm2yaz9j10008l0qg9npyjgs3"
@@ -245,3 +246,19 @@ def test_record_behind_prisms_validation(upstream: SimulatorHandle, tmp_path: Pa
     lines = records(tmp_path / f"job-{job}.jsonl")
     assert [line["operationId"] for line in lines] == ["createVideo", "getJobStatus"]
     assert upstream.key not in (tmp_path / f"job-{job}.jsonl").read_text()
+
+
+def test_redaction_covers_cloud_signed_urls_and_secret_fields() -> None:
+    body = {
+        "downloadUrl": "https://bucket.s3.amazonaws.com/v.mp4?X-Amz-Credential=AKIA123&X-Amz-Signature=abc123&X-Amz-Expires=3600",
+        "items": [{"url": "https://storage.googleapis.com/b/o?X-Goog-Signature=def456&alt=media"}],
+        "apiKey": "sk-live-secret",
+        "name": "kept",
+    }
+    text = json.dumps(redact_value(body))
+    for secret in ("AKIA123", "abc123", "def456", "sk-live-secret"):
+        assert secret not in text
+    assert "X-Amz-Expires=3600" in text and "alt=media" in text and '"name": "kept"' in text
+    assert redact_query("expires=1&signature=f00d") == f"expires=1&signature={REDACTED}".replace("[", "%5B").replace(
+        "]", "%5D"
+    )
