@@ -70,6 +70,7 @@ def _run_recorder(args: argparse.Namespace, upstream: str) -> int:
             port=args.port,
             validate=not args.no_validate,
             log_level=args.log_level,
+            validate_request=not args.forward_invalid_requests,
         )
     except NodeToolsError as exc:
         print(f"miraflow-mock proxy: {exc}", file=sys.stderr)

@@ -286,7 +286,15 @@ async def _sent_fields(request: Request, content: bytes) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-async def _run(proxy: RecordingProxy, host: str, port: int, validate: bool, directory: Path, log_level: str) -> None:
+async def _run(
+    proxy: RecordingProxy,
+    host: str,
+    port: int,
+    validate: bool,
+    directory: Path,
+    log_level: str,
+    validate_request: bool,
+) -> None:
     import asyncio
 
     import uvicorn
@@ -314,7 +322,7 @@ async def _run(proxy: RecordingProxy, host: str, port: int, validate: bool, dire
                 port=port,
                 upstream=url,
                 errors=True,
-                validate_request=False,
+                validate_request=validate_request,
                 log_level=log_level,
             )
             try:
@@ -345,6 +353,7 @@ def serve_recorder(
     port: int = 4010,
     validate: bool = True,
     log_level: str = "warn",
+    validate_request: bool = True,
 ) -> int:
     """Run the recording proxy (behind Prism's validation proxy unless `validate` is false) until SIGINT/SIGTERM."""
     import asyncio
@@ -352,7 +361,7 @@ def serve_recorder(
     proxy = RecordingProxy(upstream, directory)
     try:
         with asyncio.Runner() as runner:
-            runner.run(_run(proxy, host, port, validate, directory, log_level))
+            runner.run(_run(proxy, host, port, validate, directory, log_level, validate_request))
     except KeyboardInterrupt:
         pass
     return 0

@@ -245,6 +245,7 @@ def test_record_behind_prisms_validation(upstream: SimulatorHandle, tmp_path: Pa
         proxy.stop()
     lines = records(tmp_path / f"job-{job}.jsonl")
     assert [line["operationId"] for line in lines] == ["createVideo", "getJobStatus"]
+    assert not (tmp_path / "other.jsonl").exists()  # Prism refused the invalid create: it never reached the upstream
     assert upstream.key not in (tmp_path / f"job-{job}.jsonl").read_text()
 
 
