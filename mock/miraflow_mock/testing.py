@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -133,7 +134,7 @@ class SimulatorHandle:
         tenant: str | None = None,
     ) -> None:
         """Add avatars and voices (the spec's `Avatar` and `Voice` shapes), for every tenant or one (name or key)."""
-        query = f"?tenant={tenant}" if tenant else ""
+        query = f"?tenant={quote(tenant)}" if tenant else ""
         if avatars := list(avatars):
             self.admin("POST", f"/avatars{query}", {"avatars": avatars})
         if voices := list(voices):

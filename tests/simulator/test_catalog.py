@@ -158,3 +158,13 @@ def test_admin_additions_survive_a_restart_with_state(tmp_path: Path) -> None:
         sim.load_catalog([avatar], tenant="demo-1")
     with start_simulator(clock="manual", state=state) as sim, client(sim, sim.key) as http:
         assert json.loads(http.get("avatars").text)["avatars"][-1]["id"] == "kept"
+
+
+def test_two_tenants_may_have_their_own_avatar_of_the_same_id(miraflow_simulator: SimulatorHandle) -> None:
+    sim = miraflow_simulator
+    sim.load_catalog([{"id": "same", "name": "Photo", "voiceId": "v", "isPhoto": True}], tenant="demo-1")
+    sim.load_catalog([{"id": "same", "name": "Video", "voiceId": "v", "isPhoto": False}], tenant="demo-2")
+    with client(sim, sim.keys[0]) as first, client(sim, sim.keys[1]) as second:
+        photo_job, video_job = create(first, "same").json()["jobId"], create(second, "same").json()["jobId"]
+    modes = {job["jobId"]: job["mode"] for job in sim.jobs()}
+    assert (modes[photo_job], modes[video_job]) == ("face_cropped", "video_avatar")

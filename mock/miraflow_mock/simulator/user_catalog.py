@@ -301,8 +301,8 @@ class Catalog:
     def avatar(self, tenant: str | None, avatar_id: str) -> StockAvatar | None:
         """An avatar `tenant` sees, or None."""
         for shelf in reversed(self._shelves(tenant)):
-            if avatar_id in shelf.avatars:
-                return self._known[avatar_id]
+            if avatar_id in shelf.avatars:  # two tenants may each have their own avatar of the same id
+                return _avatar(shelf.avatars[avatar_id])
         return None
 
     def has_voice(self, tenant: str | None, voice_id: str) -> bool:
