@@ -336,10 +336,10 @@ def target(request: pytest.FixtureRequest, seed: int) -> Iterator[Target]:
 
 @pytest.fixture(scope="session")
 def manual_target(request: pytest.FixtureRequest, seed: int) -> Iterator[Target]:
-    """A second simulator on a manual clock, with failing jobs: the state machine moves its time itself."""
+    """A second simulator on a manual clock: the state machine moves its time and scripts its failures itself."""
     if request.config.getoption("--target") != "simulator":
         pytest.skip("only the simulator has a manual clock")
-    args = ["serve", "--port", "0", "--seed", str(seed), "--clock", "manual", "--fail-rate", "0.25"]
+    args = ["serve", "--port", "0", "--seed", str(seed), "--clock", "manual"]
     # Two render slots: jobs queue, so the state machine sees every state, inference_started included.
     args += ["--workers", "2", "--tenant", f"{CONTRACT_KEYS[0]}:1000000000", *_bug_args(request.config)]
     server = ServerProcess(args).start()

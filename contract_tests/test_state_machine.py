@@ -4,6 +4,9 @@ Invariants, checked at every observation (contract_tests/observe.py): every stat
 transitions follow the spec's lifecycle (a poll may skip states, never go back); progress parses to 0–100 and never
 decreases; videoId is present exactly when the status is inference_complete; terminal states never change; video
 detail and download work exactly for completed jobs; time to complete is within the mode's range.
+
+Failures are scripted per job (`POST /__admin/scenarios`), not drawn at a global rate: hypothesis chooses which
+creates fail, in which failure state and at what progress, so every job's end is known and checked too.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def test_polling_state_machine(manual_target: Target) -> None:
             super().__init__()
             target.admin("POST", "/reset")
             self.now = 0.0
+            self.scripted: dict[str, tuple[str, int] | None] = {}  # jobId → (failure state, at progress), or None
             self.client = target.client()
             self.http = target.http()
             self.observers: list[JobObserver] = []
@@ -51,10 +55,20 @@ def test_polling_state_machine(manual_target: Target) -> None:
             self.http.close()
 
         @rule(
-            target=jobs, avatar=st.sampled_from(avatars), im2vid_full=st.sampled_from([None, False, True]), text=SCRIPTS
+            target=jobs,
+            avatar=st.sampled_from(avatars),
+            im2vid_full=st.sampled_from([None, False, True]),
+            text=SCRIPTS,
+            failure=st.none() | st.tuples(st.sampled_from(sorted(spec.failure_states)), st.integers(0, 99)),
         )
-        def create(self, avatar: Any, im2vid_full: bool | None, text: str) -> JobObserver:
-            body: dict[str, Any] = {"avatarId": avatar.id, "name": "state machine", "text": text}
+        def create(
+            self, avatar: Any, im2vid_full: bool | None, text: str, failure: tuple[str, int] | None
+        ) -> JobObserver:
+            name = f"state machine {len(self.observers)}"
+            if failure is not None:
+                rule = {"match": {"name": name}, "count": 1, "outcome": failure[0], "atProgress": failure[1]}
+                target.admin("POST", "/scenarios", rule)
+            body: dict[str, Any] = {"avatarId": avatar.id, "name": name, "text": text}
             if im2vid_full is not None:
                 body["im2vid_full"] = im2vid_full
             response = self.http.post("video/create", json=body)
@@ -62,6 +76,7 @@ def test_polling_state_machine(manual_target: Target) -> None:
             mode = spec.mode_for(is_photo=avatar.is_photo, im2vid_full=im2vid_full)
             observer = JobObserver(response.json()["jobId"], mode, self.now, self.now)
             self.observers.append(observer)
+            self.scripted[observer.job_id] = failure
             return observer
 
         @rule(job=jobs)
@@ -102,6 +117,18 @@ def test_polling_state_machine(manual_target: Target) -> None:
             for job in self.observers:
                 if job.complete:
                     job.check_duration(time_scale=1.0, slack=1e-6)
+
+        @invariant()
+        def jobs_end_as_scripted(self) -> None:
+            for job in self.observers:
+                if not job.terminal:
+                    continue
+                failure = self.scripted[job.job_id]
+                expected = failure[0] if failure else spec.success_state
+                assert job.seen[-1].state == expected, f"{job.job_id} ended {job.seen[-1].state}, not {expected}"
+                if failure is not None:
+                    shown = [int(str(o.body["progress"]).rstrip("%")) for o in job.seen if "progress" in o.body]
+                    assert max(shown, default=0) <= failure[1], f"{job.job_id} passed {failure[1]}% before failing"
 
     JobLifecycle.TestCase.settings = hypothesis.settings(
         max_examples=12,

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from miraflow.ready_line import ReadyLine
 from miraflow_mock.prism import NodeToolsError, PrismProcess
@@ -28,6 +29,8 @@ def _run_prism(args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"miraflow-mock proxy: {exc}", file=sys.stderr)
             return 2
+        if args.record is not None:
+            return _run_recorder(args, upstream)
         prism = PrismProcess(
             mode="proxy",
             host=args.host,
@@ -57,12 +60,55 @@ def _run_prism(args: argparse.Namespace) -> int:
     return code or 1
 
 
+def _run_recorder(args: argparse.Namespace, upstream: str) -> int:
+    from miraflow_mock.recorder import serve_recorder
+
+    try:
+        return serve_recorder(
+            upstream,
+            args.record,
+            host=args.host,
+            port=args.port,
+            validate=not args.no_validate,
+            log_level=args.log_level,
+            validate_request=not args.forward_invalid_requests,
+        )
+    except NodeToolsError as exc:
+        print(f"miraflow-mock proxy: {exc}", file=sys.stderr)
+        return 2
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"miraflow-mock proxy: Prism did not start: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"miraflow-mock proxy: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def _run_calibrate(args: argparse.Namespace) -> int:
+    from miraflow_mock.calibration import CalibrationError, calibrate, write_calibration
+
+    try:
+        calibration = calibrate(args.directory)
+        write_calibration(calibration, args.out)
+    except CalibrationError as exc:
+        print(f"miraflow-mock calibrate: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"miraflow-mock calibrate: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    for line in calibration.summary():
+        print(line)
+    print(f"miraflow-mock calibrate: wrote {args.out}")
+    return 0
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     from miraflow_mock.simulator.config import DEFAULT_TENANTS, SimulatorConfig, parse_tenant
     from miraflow_mock.simulator.server import serve
 
     try:
         tenants = tuple(parse_tenant(value, index) for index, value in enumerate(args.tenant, 1)) or DEFAULT_TENANTS
+        catalog, calibration, tenants = _shape_options(args, tenants)
         config = SimulatorConfig(
             tenants=tenants,
             time_scale=args.time_scale,
@@ -72,6 +118,8 @@ def _run_serve(args: argparse.Namespace) -> int:
             seed=args.seed,
             state=args.state,
             bugs=frozenset(args.bug),
+            catalog=catalog,
+            calibration=calibration,
         )
     except ValueError as exc:
         print(f"miraflow-mock serve: {exc}", file=sys.stderr)
@@ -84,6 +132,27 @@ def _run_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"miraflow-mock serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+
+
+def _shape_options(args: argparse.Namespace, tenants: tuple[Any, ...]) -> tuple[Any, Any, tuple[Any, ...]]:
+    """`--catalog` and `--calibration`: the catalog (and the tenants it adds), the calibrated planner."""
+    catalog = calibration = None
+    if args.catalog is not None:
+        from miraflow_mock.simulator.user_catalog import load_catalog_file, merge_tenants
+
+        catalog = load_catalog_file(args.catalog)
+        tenants = merge_tenants(tenants, catalog)
+        print(
+            f"miraflow-mock serve: catalog {args.catalog}: {len(catalog.avatars)} avatar(s), {len(catalog.voices)}"
+            f" voice(s), {len(catalog.tenants)} tenant(s) of its own{'' if catalog.stock else '; no stock avatars'}",
+            flush=True,
+        )
+    if args.calibration is not None:
+        from miraflow_mock.calibration import load_calibration
+
+        calibration = load_calibration(args.calibration)
+        print(f"miraflow-mock serve: {calibration.describe()}", flush=True)
+    return catalog, calibration, tenants
 
 
 def _add_listen_options(parser: argparse.ArgumentParser, *, log_level: bool = True) -> None:
@@ -126,8 +195,30 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="forward requests that break the spec to the upstream (to check its answers) instead of refusing them",
     )
+    proxy.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write every exchange to DIR as it passes, one file per job (keys and signatures redacted)",
+    )
+    proxy.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="with --record: record without Prism's validation in front (no Node needed)",
+    )
     _add_listen_options(proxy)
     proxy.set_defaults(run=_run_prism)
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="turn recordings (proxy --record) into a calibration file for serve --calibration",
+        description="Read the recordings in DIR and write, per generation mode, the observed render durations, "
+        "queue waits, progress curve shape and failure share, as JSON.",
+    )
+    calibrate.add_argument("directory", type=Path, metavar="DIR", help="a folder written by proxy --record")
+    calibrate.add_argument("--out", type=Path, required=True, metavar="FILE", help="the calibration file to write")
+    calibrate.set_defaults(run=_run_calibrate)
 
     from miraflow_mock.simulator.config import BUGS
 
@@ -162,6 +253,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--validate", action="store_true", help="serve through Prism's validation proxy (prism proxy --errors)"
+    )
+    serve.add_argument(
+        "--catalog",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="your own avatars and voices, for every tenant or per tenant (YAML or JSON; see mock/README.md)",
+    )
+    serve.add_argument(
+        "--calibration",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="plan jobs from a calibration file (miraflow-mock calibrate) instead of the spec's ranges",
     )
     serve.add_argument(
         "--bug",

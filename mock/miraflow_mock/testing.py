@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -108,6 +109,35 @@ class SimulatorHandle:
         """Back to the state at start."""
         self.admin("POST", "/reset")
 
+    def add_scenario(self, **rule: Any) -> str:
+        """Script the jobs of matching creates; returns the rule's id.
+
+        Fields as in mock/README.md, e.g. `match={"name": "bad-*"}, outcome="inference_failed", atProgress=40`.
+        """
+        return str(self.admin("POST", "/scenarios", rule)["id"])
+
+    def scenarios(self) -> list[dict[str, Any]]:
+        """The scenario rules in force, with the jobs each has decided."""
+        return list(self.admin("GET", "/scenarios")["scenarios"])
+
+    def clear_scenarios(self) -> None:
+        """Remove every scenario rule."""
+        self.admin("DELETE", "/scenarios")
+
+    def load_catalog(
+        self,
+        avatars: Iterable[Mapping[str, Any]] = (),
+        voices: Iterable[Mapping[str, Any]] = (),
+        *,
+        tenant: str | None = None,
+    ) -> None:
+        """Add avatars and voices (the spec's `Avatar` and `Voice` shapes), for every tenant or one (name or key)."""
+        query = f"?tenant={quote(tenant)}" if tenant else ""
+        if avatars := list(avatars):
+            self.admin("POST", f"/avatars{query}", {"avatars": avatars})
+        if voices := list(voices):
+            self.admin("POST", f"/voices{query}", {"voices": voices})
+
     def stop(self) -> None:
         """Stop the simulator (SIGINT, then SIGKILL if it lingers)."""
         self._http.close()
@@ -141,6 +171,8 @@ def start_simulator(
     bugs: Iterable[str] = (),
     state: Path | None = None,
     validate: bool = False,
+    catalog: Path | None = None,
+    calibration: Path | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
     startup_timeout: float = 60.0,
@@ -158,6 +190,10 @@ def start_simulator(
         args += ["--state", str(state)]
     if validate:
         args.append("--validate")
+    if catalog is not None:
+        args += ["--catalog", str(catalog)]
+    if calibration is not None:
+        args += ["--calibration", str(calibration)]
     process = subprocess.Popen(
         [sys.executable, "-m", "miraflow_mock", *args],
         stdin=subprocess.DEVNULL,

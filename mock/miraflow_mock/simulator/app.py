@@ -20,6 +20,8 @@ from starlette.routing import Route, Router
 
 from miraflow.spec import load_spec
 from miraflow_mock.simulator.admin import admin_routes
+from miraflow_mock.simulator.admin_catalog import catalog_routes
+from miraflow_mock.simulator.admin_scenarios import scenario_routes
 from miraflow_mock.simulator.backend import Backend
 from miraflow_mock.simulator.clock import Clock, ManualClock, RealClock
 from miraflow_mock.simulator.config import SimulatorConfig
@@ -71,6 +73,8 @@ class Simulator:
             Route("/__files/videos/{videoId}.mp4", self.api.signed_video, methods=["GET"]),
             Route("/__files/uploads/{mediaId}", self.api.signed_upload, methods=["PUT"]),
             *admin_routes(self.backend, self.journal, self.faults),
+            *catalog_routes(self.backend),
+            *scenario_routes(self.backend),
         ]
         self.router = Router(routes=routes, default=_not_found)
 
@@ -111,6 +115,8 @@ class Simulator:
         )
         try:
             fault = self.faults.take(entry.operation_id)
+            if fault is None and found is not None and self.backend.scenarios.has_faults:
+                fault = self.backend.scenarios.take_fault(found[0], found[2])  # a scenario's fault on one job
             if fault is not None:
                 await self._misbehave(fault, found, scope, receive, _recording(entry, send), send)
             elif found is None:

@@ -18,12 +18,14 @@ from typing import Any
 
 from miraflow.spec import Mode, lifecycle
 from miraflow_mock.simulator import jobs as joblib
-from miraflow_mock.simulator.catalog import AVATARS, VOICES, StockAvatar
+from miraflow_mock.simulator.catalog import StockAvatar
 from miraflow_mock.simulator.clock import Clock, ManualClock, iso
 from miraflow_mock.simulator.config import SimulatorConfig
 from miraflow_mock.simulator.jobs import Job, JobView, SlotSchedule, plan_job
 from miraflow_mock.simulator.pricing import cost
+from miraflow_mock.simulator.scenarios import ScenarioBook
 from miraflow_mock.simulator.store import Store
+from miraflow_mock.simulator.user_catalog import Catalog
 
 __all__ = ["ApiError", "Backend", "Tenant", "Upload"]
 
@@ -78,8 +80,6 @@ class Backend:
         (files / "videos").mkdir(parents=True, exist_ok=True)
         (files / "uploads").mkdir(parents=True, exist_ok=True)
         self.lifecycle = lifecycle()
-        self._avatars = {avatar.id: avatar for avatar in AVATARS}
-        self._voices = {voice.id for voice in VOICES}
         self._render_locks: dict[str, threading.Lock] = {}
         self._render_guard = threading.Lock()
         self._reset_state()
@@ -96,6 +96,8 @@ class Backend:
         self.videos: dict[str, Job] = {}  # videoId → its job (visible only once the job is complete)
         self.uploads: dict[str, Upload] = {}
         self.slots: dict[str, SlotSchedule] = {key: SlotSchedule(self.config.workers) for key in self.tenants}
+        self.catalog = Catalog(self.config.catalog)  # the stock avatars and voices, the file's and the admin API's
+        self.scenarios = ScenarioBook()  # POST /__admin/scenarios
 
     def _restore(self) -> None:
         saved = self.store.load()
@@ -112,6 +114,8 @@ class Backend:
         for record in saved["uploads"]:
             upload = Upload(**record)
             self.uploads[upload.id] = upload
+        if "catalog" in saved["meta"]:
+            self.catalog.restore(saved["meta"]["catalog"])
         # A seeded generator restarts at its beginning: move it on past what the earlier run drew.
         self.rng = random.Random(f"{self.config.seed}:{len(self.jobs)}:{len(self.uploads)}")
 
@@ -182,11 +186,11 @@ class Backend:
 
     def avatars(self) -> list[StockAvatar]:
         """The avatars every tenant sees."""
-        return list(self._avatars.values())
+        return [self.catalog.known_avatar(avatar["id"]) for avatar in self.catalog.avatars()]
 
-    def avatar(self, avatar_id: str) -> StockAvatar:
-        """An avatar by id; 404 "Avatar not found" otherwise."""
-        avatar = self._avatars.get(avatar_id)
+    def avatar(self, avatar_id: str, tenant: Tenant | None = None) -> StockAvatar:
+        """An avatar by id (among those `tenant` sees); 404 "Avatar not found" otherwise."""
+        avatar = self.catalog.avatar(tenant.key if tenant else None, avatar_id)
         if avatar is None:
             raise ApiError(404, "Avatar not found")
         return avatar
@@ -202,8 +206,8 @@ class Backend:
         """
         from miraflow_mock.simulator.render import speech_seconds
 
-        avatar = self.avatar(avatar_id)
-        if voice_id is not None and voice_id not in self._voices:
+        avatar = self.avatar(avatar_id, tenant)
+        if voice_id is not None and not self.catalog.has_voice(tenant.key, voice_id):
             raise ApiError(404, "Voice not found")
         if not text.strip():
             raise ApiError(400, "text must not be blank")
@@ -214,7 +218,7 @@ class Backend:
 
     def create_video_from_audio(self, tenant: Tenant, *, avatar_id: str, name: str, media_id: str) -> Job:
         """Start a job lip-syncing a finalized upload; charges by the audio's length."""
-        avatar = self.avatar(avatar_id)
+        avatar = self.avatar(avatar_id, tenant)
         upload = self._upload(tenant, media_id)
         if not upload.finalized or upload.audio_seconds is None:
             raise ApiError(400, "media is not finalized: call /api/media/finalize first")
@@ -227,6 +231,7 @@ class Backend:
         price = cost(mode, seconds)
         if price > tenant.credits:
             raise ApiError(400, "not enough credits")
+        rule = self.scenarios.match(tenant_name=tenant.name, avatar_id=avatar.id, name=name, mode=mode.name)
         job = plan_job(
             rng=self.rng,
             job_id=self.new_id(),
@@ -242,7 +247,11 @@ class Backend:
             time_scale=self.config.time_scale,
             fail_rate=self.config.fail_rate,
             media_id=media_id,
+            planner=self.config.calibration,
+            script=rule.script if rule else None,
         )
+        if rule is not None:
+            self.scenarios.applied(rule, job.id, job.video_id)
         tenant.credits -= price
         self._index_job(job)
         self.store.save_tenant(tenant.key, tenant.name, tenant.credits)
@@ -309,7 +318,7 @@ class Backend:
 
     def avatar_of(self, job: Job) -> StockAvatar:
         """The avatar a job speaks through."""
-        return self._avatars[job.avatar_id]
+        return self.catalog.known_avatar(job.avatar_id)
 
     # --- files ---------------------------------------------------------------------------------------------------
 
@@ -328,7 +337,7 @@ class Backend:
                 audio = self.files / "uploads" / job.media_id if job.media_id else None
                 render_video(
                     path,
-                    title=self._avatars[job.avatar_id].name,
+                    title=self.catalog.known_avatar(job.avatar_id).name,
                     subtitle=mode.name.replace("_", " "),
                     aspect=mode.aspect,
                     seconds=job.speech_seconds,

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from miraflow_mock.simulator.jobs import Planner
+    from miraflow_mock.simulator.user_catalog import CatalogSpec
 
 __all__ = ["BUGS", "DEFAULT_TENANTS", "SimulatorConfig", "TenantSpec", "parse_tenant"]
 
@@ -54,6 +59,8 @@ class SimulatorConfig:
     # How long signed download and upload URLs stay valid, in seconds of the simulator's clock.
     url_ttl: float = 3600.0
     journal_limit: int = 100_000
+    catalog: CatalogSpec | None = None  # --catalog FILE
+    calibration: Planner | None = None  # --calibration FILE: plans jobs instead of the spec's ranges
 
     def __post_init__(self) -> None:
         if self.time_scale <= 0:

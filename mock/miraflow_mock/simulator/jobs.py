@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import heapq
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from miraflow.spec import Lifecycle, Mode, lifecycle
 
-__all__ = ["Job", "JobView", "SlotSchedule", "plan_job", "view"]
+__all__ = ["Job", "JobScript", "JobView", "Planner", "SlotSchedule", "SpecPlanner", "plan_job", "view"]
 
 # Progress is piecewise linear through _KNOTS evenly spaced moments of the render, each knot jittered off the straight
 # line by up to PROGRESS_JITTER of a segment either way: it rises at an uneven pace (never down) and stays near the
@@ -44,6 +45,7 @@ class Job:
     seed: int
     knots: tuple[float, ...]  # progress fractions at evenly spaced moments of the render, rising
     media_id: str | None = None
+    message: str | None = None  # a scripted failure's message (POST /__admin/scenarios)
     polls: int = field(default=0, compare=False)
 
     def to_record(self) -> dict[str, Any]:
@@ -91,6 +93,61 @@ class SlotSchedule:
             heapq.heappush(self._heap, (until, slot))
 
 
+class Planner(Protocol):
+    """Where a job's random future comes from: the spec's ranges (`SpecPlanner`), or a calibration file."""
+
+    def duration(self, rng: random.Random, mode: Mode) -> float:
+        """Render seconds on the service's clock (before the time scale)."""
+        ...
+
+    def failure(self, rng: random.Random, mode: Mode, fail_rate: float) -> str | None:
+        """The failure state the job ends in, or None if it succeeds."""
+        ...
+
+    def queue(self, rng: random.Random, mode: Mode) -> float:
+        """The least time (service seconds) it waits before rendering, besides waiting for a slot."""
+        ...
+
+    def curve(self, mode: Mode) -> Sequence[float] | None:
+        """The mean progress curve (fractions at evenly spaced moments), or None for a straight line."""
+        ...
+
+
+class SpecPlanner:
+    """The default: durations drawn from the mode's range in the spec, failures at `--fail-rate`."""
+
+    def duration(self, rng: random.Random, mode: Mode) -> float:
+        """Uniform over the mode's range."""
+        return rng.uniform(mode.duration.min, mode.duration.max)
+
+    def failure(self, rng: random.Random, mode: Mode, fail_rate: float) -> str | None:
+        """A failure state, chosen evenly, for `fail_rate` of jobs."""
+        if rng.random() < fail_rate:
+            return rng.choice(sorted(lifecycle().failure_states))
+        return None
+
+    def queue(self, rng: random.Random, mode: Mode) -> float:
+        """No wait beyond the tenant's render slots."""
+        return 0.0
+
+    def curve(self, mode: Mode) -> Sequence[float] | None:
+        """A straight line (jittered per job)."""
+        return None
+
+
+SPEC_PLANNER = SpecPlanner()
+
+
+@dataclass(frozen=True)
+class JobScript:
+    """What a scenario rule decides about one job, overriding the planner (None: leave it to the planner)."""
+
+    outcome: str | None = None
+    message: str | None = None
+    at_progress: float | None = None  # percent of the progress curve at which a failure happens
+    duration: float | None = None  # render seconds on the service's clock (before the time scale)
+
+
 def plan_job(
     *,
     rng: random.Random,
@@ -107,22 +164,44 @@ def plan_job(
     time_scale: float,
     fail_rate: float,
     media_id: str | None = None,
+    planner: Planner | None = None,
+    script: JobScript | None = None,
 ) -> Job:
     """Plan a new job's future: slot, render time, progress curve and outcome."""
     spec = lifecycle()
+    planner = planner or SPEC_PLANNER
     seed = rng.randrange(2**31)
     job_rng = random.Random(seed)
-    duration = job_rng.uniform(mode.duration.min, mode.duration.max) * time_scale
+    duration = planner.duration(job_rng, mode) * time_scale
     outcome = spec.success_state
     ends_after = duration
-    if job_rng.random() < fail_rate:
-        outcome = job_rng.choice(sorted(spec.failure_states))
+    if failure := planner.failure(job_rng, mode, fail_rate):
+        outcome = failure
         ends_after = duration * job_rng.uniform(0.1, 0.9)  # it fails partway through rendering
+    segments = _KNOTS - 1
+    moments = sorted((i + PROGRESS_JITTER * (2.0 * job_rng.random() - 1.0)) / segments for i in range(1, segments))
+    mean = planner.curve(mode)
+    steps = moments if mean is None else [_along(mean, moment) for moment in moments]
+    knots = (0.0, *steps, 1.0)
+    queue = planner.queue(job_rng, mode) * time_scale
+    message = None
+    if script is not None:
+        if script.duration is not None:
+            ends_after = ends_after / duration * script.duration * time_scale if duration > 0 else 0.0
+            duration = script.duration * time_scale
+        if script.outcome is not None:
+            outcome = script.outcome
+            if outcome == spec.success_state:
+                ends_after = duration
+            elif failure is None and script.at_progress is None:
+                ends_after = duration * 0.5
+        if script.at_progress is not None and outcome != spec.success_state:
+            ends_after = duration * _moment_of(knots, script.at_progress / 100.0)
+        message = script.message
     slot, started_at = slots.reserve(now)
+    started_at = max(started_at, now + queue)
     ended_at = started_at + ends_after
     slots.occupy(slot, ended_at)
-    segments = _KNOTS - 1
-    steps = sorted((i + PROGRESS_JITTER * (2.0 * job_rng.random() - 1.0)) / segments for i in range(1, segments))
     return Job(
         id=job_id,
         tenant=tenant,
@@ -139,9 +218,30 @@ def plan_job(
         outcome=outcome,
         duration=duration,
         seed=seed,
-        knots=(0.0, *steps, 1.0),
+        knots=knots,
         media_id=media_id,
+        message=message,
     )
+
+
+def _along(curve: Sequence[float], moment: float) -> float:
+    """The value of a piecewise linear curve (evenly spaced points from 0 to 1) at `moment` (0 to 1)."""
+    position = min(max(moment, 0.0), 1.0) * (len(curve) - 1)
+    index = min(int(position), len(curve) - 2)
+    return curve[index] + (curve[index + 1] - curve[index]) * (position - index)
+
+
+def _moment_of(knots: Sequence[float], fraction: float) -> float:
+    """The first moment of the render (0 to 1) at which the progress curve reaches `fraction`."""
+    if fraction <= knots[0]:
+        return 0.0
+    segments = len(knots) - 1
+    for index in range(segments):
+        low, high = knots[index], knots[index + 1]
+        if high >= fraction:
+            within = (fraction - low) / (high - low) if high > low else 0.0
+            return (index + within) / segments
+    return 1.0
 
 
 def view(job: Job, now: float, *, spec: Lifecycle | None = None) -> JobView:

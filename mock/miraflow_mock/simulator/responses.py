@@ -58,13 +58,8 @@ class Api:
     """The public API's handlers, bound to one backend. `handlers()` maps each operationId to its handler."""
 
     def __init__(self, backend: Backend, validator: RequestValidator) -> None:
-        from miraflow_mock.simulator.catalog import VOICES
-
         self.backend = backend
         self.validator = validator
-        # The catalog never changes: serialise it once.
-        self._avatars = _json_bytes({"avatars": [avatar.to_json() for avatar in backend.avatars()]})
-        self._voices = _json_bytes({"voices": [voice.to_json() for voice in VOICES]})
         self._status_bodies: dict[JobView, bytes] = {}
 
     def handlers(self) -> dict[str, Handler]:
@@ -123,11 +118,12 @@ class Api:
 
     async def list_avatars(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/avatars`."""
-        return JsonReply(self._avatars)
+        # The catalog serialises each tenant's list once, until it changes (--catalog, POST /__admin/avatars).
+        return JsonReply(self.backend.catalog.bodies(tenant.key, _json_bytes)[0])
 
     async def list_voices(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/voices`."""
-        return JsonReply(self._voices)
+        return JsonReply(self.backend.catalog.bodies(tenant.key, _json_bytes)[1])
 
     async def list_videos(self, request: Request, tenant: Tenant) -> Response:
         """`GET /api/videos`: the tenant's completed videos."""
@@ -159,6 +155,10 @@ class Api:
         seen, video_id = self.backend.status(tenant, request.path_params["jobId"])
         if video_id is not None:
             return JsonReply(_status_json(seen, video_id))
+        if seen.state in self.backend.lifecycle.failure_states:
+            message = self.backend.jobs[request.path_params["jobId"]].message
+            if message is not None:  # a scenario's failure message: Error's `error` field, beside the status
+                return JsonReply({**_status_json(seen, None), "error": message})
         # Without a videoId the body depends on (state, progress) alone: a hundred-odd bodies, each encoded once.
         body = self._status_bodies.get(seen)
         if body is None:
