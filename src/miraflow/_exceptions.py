@@ -3,7 +3,9 @@
 ```
 MiraflowError
 ├── MissingAPIKeyError                  no `api_key` argument and no MIRAFLOW_API_KEY
-├── AmbiguousAvatarError (ValueError)    an avatar name that several avatars share
+├── AmbiguousNameError (ValueError)      a name several avatars or voices share (`candidates`: their ids)
+│   ├── AmbiguousAvatarError             ... avatars
+│   └── AmbiguousVoiceError              ... voices
 ├── ModeNotSupportedError (ValueError)   `full_background=True` with a video avatar (found before any request)
 ├── JobFailedError                       a job ended in a failure state (`state`, `job_id`, `status`)
 ├── WaitTimeoutError                     `jobs.wait(timeout=...)` ran out (`job_id`, `last_status`)
@@ -39,7 +41,7 @@ import httpx
 from miraflow.spec import lifecycle, load_spec
 
 if TYPE_CHECKING:
-    from miraflow.types import JobStatus
+    from miraflow.types import Avatar, JobStatus
 
 __all__ = [
     "APIConnectionError",
@@ -48,6 +50,8 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AmbiguousAvatarError",
+    "AmbiguousNameError",
+    "AmbiguousVoiceError",
     "AuthenticationError",
     "BadRequestError",
     "DownloadError",
@@ -79,12 +83,31 @@ class MissingAPIKeyError(MiraflowError):
     """No API key was given: neither the `api_key` argument nor the `MIRAFLOW_API_KEY` environment variable."""
 
 
-class AmbiguousAvatarError(MiraflowError, ValueError):
+class AmbiguousNameError(MiraflowError, ValueError):
+    """An avatar or voice was named by a name several of the account's share; `candidates` are their ids."""
+
+    def __init__(self, message: str, *, candidates: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class AmbiguousAvatarError(AmbiguousNameError):
     """An avatar was named by a name that several of the account's avatars share; pass its id instead."""
 
 
+class AmbiguousVoiceError(AmbiguousNameError):
+    """A voice was named by a name that several of the account's voices share; pass its id instead."""
+
+
 class ModeNotSupportedError(MiraflowError, ValueError):
-    """The requested generation mode does not exist for this avatar (full background needs a photo avatar)."""
+    """The requested generation mode does not exist for this avatar (full background needs a photo avatar).
+
+    `avatar` is the avatar that was asked for it, when known.
+    """
+
+    def __init__(self, message: str, *, avatar: Avatar | None = None) -> None:
+        super().__init__(message)
+        self.avatar = avatar
 
 
 class JobFailedError(MiraflowError):

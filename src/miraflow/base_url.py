@@ -11,11 +11,10 @@ import functools
 import os
 from urllib.parse import urlsplit
 
+from miraflow.environment import BASE_URL_ENV
 from miraflow.spec import load_spec
 
 __all__ = ["BASE_URL_ENV", "api_prefix", "default_api_root", "resolve_api_root", "server_root"]
-
-BASE_URL_ENV = "MIRAFLOW_BASE_URL"
 
 
 @functools.cache

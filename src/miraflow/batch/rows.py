@@ -20,11 +20,11 @@ from pathlib import Path
 
 import attrs
 
-from miraflow._avatars import find_avatar
-from miraflow._download import safe_filename
-from miraflow._exceptions import AmbiguousAvatarError, ModeNotSupportedError
-from miraflow._modes import choose_mode
+from miraflow import AmbiguousNameError, ModeNotSupportedError
 from miraflow.batch.errors import CampaignFileError
+from miraflow.filenames import safe_filename
+from miraflow.modes import choose_mode
+from miraflow.resolve import find_by_ref
 from miraflow.types import Avatar, Voice
 
 __all__ = [
@@ -326,8 +326,8 @@ def _avatar(ref: str, avatars: Sequence[Avatar], problems: list[str]) -> Avatar 
         problems.append("empty avatar")
         return None
     try:
-        found = find_avatar(ref, avatars)
-    except AmbiguousAvatarError as exc:
+        found = find_by_ref(ref, avatars, kind="avatar")
+    except AmbiguousNameError as exc:
         problems.append(str(exc))
         return None
     if found is None:
@@ -342,14 +342,12 @@ def _voice(ref: str, voices: Sequence[Voice] | None, problems: list[str]) -> str
     if voices is None:
         problems.append(f"voice {ref!r} cannot be checked: the account's voices were not listed")
         return None
-    for voice in voices:
-        if voice.id == ref:
-            return voice.id
-    matches = [voice for voice in voices if voice.name.casefold() == ref.casefold()]
-    if len(matches) == 1:
-        return matches[0].id
-    if matches:
-        problems.append(f"{len(matches)} voices are named {ref!r}; give the voice's id instead")
-    else:
+    try:
+        found = find_by_ref(ref, voices, kind="voice")
+    except AmbiguousNameError as exc:
+        problems.append(str(exc))
+        return None
+    if found is None:
         problems.append(f"unknown voice {ref!r}")
-    return None
+        return None
+    return found.id

@@ -1,6 +1,6 @@
 """One polling scheduler for every waiting job of a campaign, timed by the SDK's adaptive waiter.
 
-Each job the scheduler follows has the SDK's own `WaitState` around a `PollPlanner` (`miraflow._waiter`): the same
+Each job the scheduler follows has the SDK's own `WaitState` around a `PollPlanner` (`miraflow.polling`): the same
 estimate of the finish from the mode's duration range, the observed progress and the render's start, the same
 handling of every terminal state of the spec's lifecycle and of transient failures (with Retry-After). What the
 scheduler adds is the batch: one loop and one timer heap for all jobs instead of one loop per job, a bounded number of
@@ -31,18 +31,17 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
 
-from miraflow._clock import AsyncClock
-from miraflow._constants import POLL_LAG_BUDGET, POLL_MAX_INTERVAL
-from miraflow._exceptions import APIError, JobFailedError, RateLimitError
-from miraflow._logging import logger
-from miraflow._waiter import PollPlanner, WaitState
+from miraflow import APIError, JobFailedError, RateLimitError
 from miraflow.batch.pacing import RateGate
+from miraflow.clock import AsyncClock
+from miraflow.polling import POLL_LAG_BUDGET, POLL_MAX_INTERVAL, WaitState, new_planner
 from miraflow.spec import lifecycle
 from miraflow.types import JobStatus
 
@@ -53,6 +52,8 @@ RELAXED_LAG = 6.0
 """How much later than a lone waiter a job may be seen finished while the campaign has long to go behind it."""
 QUEUE_GENERATIONS = 2
 """... that is, while at least this many queued jobs per rendering one wait behind it."""
+
+logger = logging.getLogger("miraflow.batch")
 
 
 @attrs.define(eq=False)
@@ -322,7 +323,8 @@ class PollScheduler:
             return
         wait = head.wait
         if wait is None:
-            wait = head.wait = self._wait_state(head, started_after=head.queued_since or now, now=now)
+            since = head.queued_since if head.queued_since is not None else now
+            wait = head.wait = self._wait_state(head, started_after=since, now=now)
         fallback = POLL_MAX_INTERVAL * self._time_scale
         self._schedule(head, now + max(wait.sleep_before_poll(now), fallback))
 
@@ -336,8 +338,8 @@ class PollScheduler:
         self._schedule(job, now + job.wait.sleep_before_poll(now))
 
     def _wait_state(self, job: WaitingJob, *, started_after: float, now: float) -> WaitState:
-        planner = PollPlanner(
-            duration=self._lifecycle.mode(job.mode).duration,
+        planner = new_planner(
+            job.mode,
             started_after=started_after,
             rng=self._rng,
             time_scale=self._time_scale,
@@ -355,8 +357,7 @@ class PollScheduler:
 
     def _retune(self, wait: WaitState) -> None:
         """Give a job's planner the lag budget the campaign allows now (the queue may have grown or drained)."""
-        planner = wait.planner
-        planner.lag_budget = max(self._lag_budget() * self._time_scale, planner.min_interval)
+        wait.planner.set_lag_budget(self._lag_budget())
 
     def _schedule(self, job: WaitingJob, due: float) -> None:
         self._generation += 1
