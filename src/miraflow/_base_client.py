@@ -9,7 +9,6 @@ and `AsyncAPIClient` are twins, shaped the same.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import random
@@ -36,7 +35,7 @@ from miraflow._redact import Secret, redact_url
 from miraflow._retry import retry_delay, should_retry
 from miraflow.base_url import resolve_api_root, server_root
 from miraflow.clock import AsyncClock, AsyncSystemClock, Clock, SystemClock
-from miraflow.spec import lifecycle, load_spec
+from miraflow.spec import api_key_header, lifecycle
 from miraflow.types import JobState, JobStatus, parse_progress
 from miraflow_client import AuthenticatedClient
 from miraflow_client.models import Error
@@ -45,14 +44,6 @@ __all__ = ["AsyncAPIClient", "RequestSpec", "SyncAPIClient", "api_key_header", "
 
 T = TypeVar("T")
 P = TypeVar("P")
-
-
-@functools.cache
-def api_key_header() -> str:
-    """The header that carries the API key, as the spec's security scheme names it (`x-api-key`)."""
-    schemes = load_spec()["components"]["securitySchemes"]
-    (name,) = {str(scheme["name"]) for scheme in schemes.values() if scheme.get("in") == "header"}
-    return name
 
 
 @attrs.frozen

@@ -11,7 +11,6 @@ existing file: collisions get a ` (1)`, ` (2)`... suffix.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import tempfile
 from collections.abc import Callable
@@ -23,7 +22,7 @@ import httpx
 from miraflow._exceptions import DownloadError, IncompleteBodyError
 from miraflow.durable import fsync_folder
 from miraflow.filenames import safe_filename
-from miraflow.spec import load_spec
+from miraflow.spec import response_media_types
 
 __all__ = [
     "DownloadProgress",
@@ -38,14 +37,9 @@ __all__ = [
 ]
 
 
-@functools.cache
 def expected_media_types(operation_id: str = "downloadVideo") -> frozenset[str]:
     """The media types the spec declares for an operation's 200 response (`video/mp4` for the download)."""
-    for item in load_spec()["paths"].values():
-        for operation in item.values():
-            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
-                return frozenset(str(media).lower() for media in operation["responses"]["200"]["content"])
-    raise KeyError(f"the spec has no operation {operation_id!r}")
+    return response_media_types(operation_id)
 
 
 @attrs.frozen

@@ -32,13 +32,12 @@ message (say, 404 for "Avatar not found"), or a plain `APIStatusError` for a mes
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from miraflow.spec import lifecycle, load_spec
+from miraflow.spec import documented_error_statuses, lifecycle
 
 if TYPE_CHECKING:
     from miraflow.types import Avatar, JobStatus
@@ -345,27 +344,4 @@ def _server_message(body: object, response: httpx.Response) -> str:
 
 def _documented_status(server_message: str) -> int | None:
     """The error status the spec documents for this error message, if exactly one."""
-    return _documented_statuses().get(server_message.casefold())
-
-
-@functools.cache
-def _documented_statuses() -> dict[str, int]:
-    """Every error message the spec's examples give, mapped to the one status it comes with (ambiguous ones dropped)."""
-    spec = load_spec()
-    shared = spec.get("components", {}).get("responses", {})
-    found: dict[str, set[int]] = {}
-    for item in spec.get("paths", {}).values():
-        for operation in item.values():
-            if not isinstance(operation, Mapping):
-                continue
-            for code, response in operation.get("responses", {}).items():
-                if not str(code).isdigit() or int(code) < 400:
-                    continue
-                if "$ref" in response:
-                    response = shared.get(str(response["$ref"]).rsplit("/", 1)[-1], {})
-                for media in response.get("content", {}).values():
-                    for example in media.get("examples", {}).values():
-                        value = example.get("value")
-                        if isinstance(value, Mapping) and isinstance(value.get("error"), str):
-                            found.setdefault(value["error"].casefold(), set()).add(int(code))
-    return {message: codes.pop() for message, codes in found.items() if len(codes) == 1}
+    return documented_error_statuses().get(server_message.casefold())

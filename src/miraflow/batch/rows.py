@@ -17,6 +17,7 @@ import json
 import string
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
@@ -24,7 +25,7 @@ from miraflow import AmbiguousNameError, ModeNotSupportedError
 from miraflow.batch.errors import CampaignFileError
 from miraflow.filenames import safe_filename
 from miraflow.modes import choose_mode
-from miraflow.resolve import find_by_ref
+from miraflow.resolve import Kind, Named, find_by_ref
 from miraflow.types import Avatar, Voice
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "validate_rows",
     "wants_voices",
 ]
+
+N = TypeVar("N", bound=Named)
 
 REQUIRED_COLUMNS = ("avatar", "text", "name")
 OPTIONAL_COLUMNS = ("full_background", "voice")
@@ -325,14 +328,19 @@ def _avatar(ref: str, avatars: Sequence[Avatar], problems: list[str]) -> Avatar 
     if not ref:
         problems.append("empty avatar")
         return None
+    known = ", ".join(sorted({avatar.name for avatar in avatars})[:8])
+    return _lookup(ref, avatars, "avatar", problems, hint=f" (the account has: {known})" if known else "")
+
+
+def _lookup(ref: str, items: Sequence[N], kind: Kind, problems: list[str], *, hint: str = "") -> N | None:
+    """The item `ref` names by the SDK's one rule (`miraflow.resolve`), or None with the problem noted."""
     try:
-        found = find_by_ref(ref, avatars, kind="avatar")
+        found = find_by_ref(ref, items, kind=kind)
     except AmbiguousNameError as exc:
         problems.append(str(exc))
         return None
     if found is None:
-        known = ", ".join(sorted({avatar.name for avatar in avatars})[:8])
-        problems.append(f"unknown avatar {ref!r} (the account has: {known})" if known else f"unknown avatar {ref!r}")
+        problems.append(f"unknown {kind} {ref!r}{hint}")
     return found
 
 
@@ -342,12 +350,5 @@ def _voice(ref: str, voices: Sequence[Voice] | None, problems: list[str]) -> str
     if voices is None:
         problems.append(f"voice {ref!r} cannot be checked: the account's voices were not listed")
         return None
-    try:
-        found = find_by_ref(ref, voices, kind="voice")
-    except AmbiguousNameError as exc:
-        problems.append(str(exc))
-        return None
-    if found is None:
-        problems.append(f"unknown voice {ref!r}")
-        return None
-    return found.id
+    found = _lookup(ref, voices, "voice", problems)
+    return None if found is None else found.id

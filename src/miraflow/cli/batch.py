@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -235,20 +236,17 @@ def run_command(
             return
         if not yes:
             _confirm(file, api_key=api_key, base_url=base_url, time_scale=time_scale, skip_invalid=skip_invalid)
-        result = asyncio.run(
-            _run(
-                file,
-                out,
-                api_key=api_key,
-                base_url=base_url,
-                concurrency=concurrency,
-                time_scale=time_scale,
-                skip_invalid=skip_invalid,
-                recreate_ambiguous=recreate_ambiguous,
-                json_output=json_output,
-                crash=crash,
-            )
+        campaign = functools.partial(
+            run_campaign,
+            file,
+            out,
+            concurrency=concurrency,
+            time_scale=time_scale,
+            skip_invalid=skip_invalid,
+            recreate_ambiguous=recreate_ambiguous,
+            crash_points=crash,
         )
+        result = asyncio.run(_run(campaign, api_key=api_key, base_url=base_url, crash=crash, json_output=json_output))
         if json_output:
             _print_json({**result.to_json(), "exitCode": int(outcome_exit_code(result.outcome))})
         else:
@@ -258,35 +256,20 @@ def run_command(
 
 
 async def _run(
-    file: Path,
-    out: Path,
+    campaign: Callable[..., Awaitable[CampaignResult]],
     *,
     api_key: str | None,
     base_url: str | None,
-    concurrency: int,
-    time_scale: float,
-    skip_invalid: bool,
-    recreate_ambiguous: bool,
-    json_output: bool,
     crash: CrashPoints,
+    json_output: bool,
 ) -> CampaignResult:
+    """Run `campaign` (`run_campaign` with the command's options) with a client, Ctrl-C handling and the display."""
     stop = asyncio.Event()
     _install_interrupts(stop)
     async with _client(api_key, base_url, crash) as client:
         display = ProgressDisplay() if display_wanted(json_output=json_output) else None
         with display if display is not None else contextlib.nullcontext():
-            return await run_campaign(
-                file,
-                out,
-                client=client,
-                concurrency=concurrency,
-                time_scale=time_scale,
-                skip_invalid=skip_invalid,
-                recreate_ambiguous=recreate_ambiguous,
-                observer=display,
-                stop=stop,
-                crash_points=crash,
-            )
+            return await campaign(client=client, observer=display, stop=stop)
 
 
 def _plan(file: Path, *, api_key: str | None, base_url: str | None, time_scale: float) -> Plan:
