@@ -35,6 +35,7 @@ from miraflow.cli.errors import (
     reporting,
     usage_failure,
 )
+from miraflow.cli.folders import output_folder
 from miraflow.cli.output import Output, human_size, job_json, state_label, status_json
 from miraflow.cli.simulator import run_mock
 from miraflow.environment import API_KEY_ENV, BASE_URL_ENV, TIME_SCALE_ENV
@@ -568,14 +569,7 @@ def _download_folder(download: str | None) -> Path | None:
     """The --download folder, created now: a wrong path fails before any credits are spent."""
     if download is None:
         return None
-    folder = Path(download)
-    if folder.exists() and not folder.is_dir():
-        raise CLIError(f"--download {download}: not a folder")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CLIError(f"--download {download}: {exc.strerror or exc}") from None
-    return folder
+    return output_folder(Path(download), flag="--download")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
