@@ -6,6 +6,9 @@ import asyncio
 import itertools
 from datetime import UTC, datetime
 
+import httpx
+
+from miraflow._exceptions import status_error
 from miraflow.batch.naming import api_name, video_token
 from miraflow.batch.pacing import RateGate
 from miraflow.batch.reconcile import RECONCILE_MARGIN, Reconciler, Suspect, find_tokens, give_up_after
@@ -100,3 +103,46 @@ def test_find_tokens_matches_whole_tokens_only() -> None:
     ]
     found = find_tokens(videos, {video_token(CAMPAIGN, 1), video_token(CAMPAIGN, 2)})
     assert {token: video.id for token, video in found.items()} == {video_token(CAMPAIGN, 1): "a"}
+
+
+async def test_a_rate_limited_listing_honours_retry_after_and_pauses_the_batch() -> None:
+    fake = FakeTime()
+    slept: list[float] = []
+
+    class Recording(FakeTime):
+        async def sleep(self, seconds: float) -> None:
+            slept.append(seconds)
+            await super().sleep(seconds)
+
+    clock = Recording()
+    gate = RateGate(clock)
+    answers: list[list[Video] | Exception] = [
+        status_error(
+            httpx.Response(
+                429, json={"error": "slow"}, headers={"Retry-After": "7"}, request=httpx.Request("GET", "https://x/")
+            )
+        ),
+        [_video("v5", api_name("E", video_token(CAMPAIGN, 5)))],
+    ]
+
+    async def list_videos() -> list[Video]:
+        answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    found: list[int] = []
+    reconciler = Reconciler(
+        list_videos=list_videos,
+        gate=gate,
+        prior_open=lambda suspect: False,
+        on_found=lambda suspect, video: found.append(suspect.key),
+        on_missing=lambda suspect: None,
+        clock=clock,
+    )
+    reconciler.add(Suspect(5, video_token(CAMPAIGN, 5), "face_cropped", seq=5, intent_at=fake.t))
+    reconciler.close()
+    await asyncio.wait_for(reconciler.run(), 5)
+    assert found == [5]
+    assert slept[0] == 7.0  # the server's Retry-After, not a backoff of its own
+    assert gate.pauses == 1  # and the whole batch paused with it
