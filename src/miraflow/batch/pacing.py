@@ -10,18 +10,16 @@ each accepted create grows it back by a fraction (additive increase, multiplicat
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from miraflow import APIStatusError
+from miraflow.batch.logs import logger
 from miraflow.clock import AsyncClock
 from miraflow.retries import delay_after
 
 __all__ = ["CreateLimiter", "RateGate"]
-
-logger = logging.getLogger("miraflow.batch")
 
 
 class RateGate:

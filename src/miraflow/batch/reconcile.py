@@ -18,13 +18,13 @@ interval), and one more at each deadline.
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 
 import attrs
 
 from miraflow import APIError, RateLimitError
+from miraflow.batch.logs import logger
 from miraflow.batch.naming import token_in
 from miraflow.batch.pacing import RateGate
 from miraflow.clock import AsyncClock
@@ -47,8 +47,6 @@ RECONCILE_SLACK = 0.1
 RECONCILE_MARGIN = 1.0
 """Seconds (real ones, not scaled) added as well: request latency, clocks."""
 _MAX_LIST_FAILURES = 8
-
-logger = logging.getLogger("miraflow.batch")
 
 
 @attrs.define(eq=False)

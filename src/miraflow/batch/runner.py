@@ -22,7 +22,6 @@ the creates in flight to be answered and recorded, and returns with `interrupted
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import time
 from collections import deque
@@ -52,6 +51,7 @@ from miraflow.batch.crashpoints import CrashPoints
 from miraflow.batch.errors import InvalidRowsError
 from miraflow.batch.files import file_digest, folder_lock, remove_partial_files
 from miraflow.batch.ledger import Ledger, LedgerRow, RowState
+from miraflow.batch.logs import logger
 from miraflow.batch.naming import video_token
 from miraflow.batch.pacing import CreateLimiter, RateGate
 from miraflow.batch.plan import load_catalog
@@ -76,7 +76,6 @@ DEFAULT_CONCURRENCY = 4
 _DOWNLOAD_ATTEMPTS = 6
 _CONNECT_FAILURES = 8  # creates in a row that could not reach the service before the run gives up
 
-logger = logging.getLogger("miraflow.batch")
 
 _UNFINISHED = (RowState.PENDING, RowState.CREATING, RowState.CREATED, RowState.COMPLETE)
 _PROBLEMS = (RowState.FAILED, RowState.AMBIGUOUS, RowState.SKIPPED, *_UNFINISHED)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import logging
 import random
 from collections.abc import Awaitable, Callable
 from enum import Enum
@@ -40,6 +39,7 @@ from typing import Any
 import attrs
 
 from miraflow import APIError, JobFailedError, RateLimitError
+from miraflow.batch.logs import logger
 from miraflow.batch.pacing import RateGate
 from miraflow.clock import AsyncClock
 from miraflow.polling import POLL_LAG_BUDGET, POLL_MAX_INTERVAL, WaitState, new_planner
@@ -53,8 +53,6 @@ RELAXED_LAG = 6.0
 """How much later than a lone waiter a job may be seen finished while the campaign has long to go behind it."""
 QUEUE_GENERATIONS = 2
 """... that is, while at least this many queued jobs per rendering one wait behind it."""
-
-logger = logging.getLogger("miraflow.batch")
 
 
 class Phase(Enum):

@@ -20,27 +20,7 @@ from typing import Literal
 import attrs
 import typer
 
-from miraflow import (
-    AmbiguousAvatarError,
-    AmbiguousVoiceError,
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    DownloadError,
-    InsufficientCreditsError,
-    InternalServerError,
-    JobFailedError,
-    JobMayExistError,
-    MiraflowError,
-    MissingAPIKeyError,
-    ModeNotSupportedError,
-    NotFoundError,
-    RateLimitError,
-    WaitTimeoutError,
-)
+import miraflow
 from miraflow.batch import BatchError, InvalidRowsError, LedgerError, Outcome
 from miraflow.environment import API_KEY_ENV, BASE_URL_ENV, LOG_ENV
 
@@ -134,19 +114,18 @@ def describe(exc: BaseException, *, base_url: str | None = None, on_api_error: s
         return Failure("interrupted", ExitCode.INTERRUPTED)
     if isinstance(exc, BatchError):
         return _describe_campaign(exc)
-    if isinstance(exc, MiraflowError):
+    if isinstance(exc, miraflow.MiraflowError):
         failure = _describe_sdk(exc, base_url=base_url)
-        if on_api_error and isinstance(exc, APIError) and not isinstance(exc, AuthenticationError):
+        if on_api_error and isinstance(exc, miraflow.APIError) and not isinstance(exc, miraflow.AuthenticationError):
             return Failure(f"{failure.message}; {on_api_error}", failure.code)
         return failure
     if isinstance(exc, LedgerError):
         return Failure(f"the campaign's ledger: {exc}", ExitCode.API_ERROR)
-    if isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError | PermissionError):
+    if isinstance(exc, OSError):  # a path the user named is wrong (a usage error), or the disk failed
         where = f" ({exc.filename})" if exc.filename else ""
-        return Failure(f"{exc.strerror or exc}{where}: check the path and its permissions", ExitCode.USAGE)
-    if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return Failure(f"{exc.strerror or exc}{where}: check the path and its permissions", ExitCode.API_ERROR)
+        wrong_path = isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError | PermissionError)
+        code = ExitCode.USAGE if wrong_path else ExitCode.API_ERROR
+        return Failure(f"{exc.strerror or exc}{where}: check the path and its permissions", code)
     return None
 
 
@@ -157,78 +136,79 @@ def _describe_campaign(exc: BatchError) -> Failure:
     return Failure(str(exc), ExitCode.USAGE)
 
 
-def _describe_sdk(exc: MiraflowError, *, base_url: str | None) -> Failure:
+def _describe_sdk(exc: miraflow.MiraflowError, *, base_url: str | None) -> Failure:
     """The one place an SDK error becomes a line and an exit code. Most specific classes first."""
     where = base_url or "the API"
     match exc:
-        case MissingAPIKeyError():
+        case miraflow.MissingAPIKeyError():
             return Failure(
                 f"no API key: pass --api-key KEY or set {API_KEY_ENV} (no key? `miraflow demo` runs on a local "
                 "simulator)",
                 ExitCode.USAGE,
             )
-        case AmbiguousAvatarError():
+        case miraflow.AmbiguousAvatarError():
             return Failure(f"{exc} to --avatar (`miraflow avatars` lists them)", ExitCode.USAGE)
-        case AmbiguousVoiceError():
+        case miraflow.AmbiguousVoiceError():
             return Failure(f"{exc} to --voice (`miraflow voices` lists them)", ExitCode.USAGE)
-        case ModeNotSupportedError() if exc.avatar is not None and not exc.avatar.is_photo:
+        case miraflow.ModeNotSupportedError() if exc.avatar is not None and not exc.avatar.is_photo:
             return Failure(
                 f"avatar {exc.avatar.name!r} ({exc.avatar.id}) is a video avatar, and --full-background needs a photo "
                 "avatar: nothing was sent and no credits were spent. Leave out --full-background, or pick a photo "
                 "avatar (`miraflow avatars`)",
                 ExitCode.USAGE,
             )
-        case ModeNotSupportedError():
+        case miraflow.ModeNotSupportedError():
             return Failure(f"{exc}", ExitCode.USAGE)
-        case JobFailedError():
+        case miraflow.JobFailedError():
             return Failure(
                 f"{exc} Create it again; if it keeps failing, try another script or avatar", ExitCode.JOB_FAILED
             )
-        case WaitTimeoutError():
+        case miraflow.WaitTimeoutError():
             return Failure(f"{exc}: `miraflow wait {exc.job_id}` waits for it again", ExitCode.WAIT_TIMEOUT)
-        case AuthenticationError():
+        case miraflow.AuthenticationError():
             return Failure(
                 f"the API key was not accepted ({exc.message}): check --api-key or {API_KEY_ENV}", ExitCode.API_ERROR
             )
-        case InsufficientCreditsError():
+        case miraflow.InsufficientCreditsError():
             return Failure(
                 f"{exc.message}: nothing was created and no credits were spent; add credits to the account, or use "
                 "a shorter script",
                 ExitCode.API_ERROR,
             )
-        case NotFoundError() if exc.response is None:  # found before any request: the message lists what exists
+        # An unknown avatar or voice is found before any request: its message lists what exists.
+        case miraflow.NotFoundError() if exc.response is None:
             return Failure(exc.message, ExitCode.API_ERROR)
-        case NotFoundError():
+        case miraflow.NotFoundError():
             return Failure(f"{exc.message}: check the id (this key's account has no such item)", ExitCode.API_ERROR)
-        case RateLimitError():
+        case miraflow.RateLimitError():
             return Failure(
                 f"{exc.message}: the API is rate limiting this key; try again in a minute", ExitCode.API_ERROR
             )
-        case InternalServerError():
+        case miraflow.InternalServerError():
             return Failure(f"{exc.message}: the Miraflow service failed; try again later", ExitCode.API_ERROR)
-        case JobMayExistError():
+        case miraflow.JobMayExistError():
             return Failure(
                 f"the connection broke after the create of {exc.video_name!r} was sent, so the job may exist and may "
                 f"have cost credits: look for it with `miraflow videos` once it had time to render before creating "
                 "it again",
                 ExitCode.API_ERROR,
             )
-        case APITimeoutError():
+        case miraflow.APITimeoutError():
             return Failure(f"{exc.message} talking to {where}: check the network and try again", ExitCode.API_ERROR)
-        case APIConnectionError():
+        case miraflow.APIConnectionError():
             return Failure(
                 f"cannot reach {where} ({exc.message}): check the network, or --base-url / {BASE_URL_ENV}",
                 ExitCode.API_ERROR,
             )
-        case DownloadError():
+        case miraflow.DownloadError():
             return Failure(f"{exc.message}; nothing was saved: try the download again", ExitCode.API_ERROR)
-        case APIResponseValidationError():
+        case miraflow.APIResponseValidationError():
             return Failure(
                 f"{exc.message}: the API answered something its contract does not allow; try again, and report it "
                 "if it persists",
                 ExitCode.API_ERROR,
             )
-        case APIStatusError() | APIError():
+        case miraflow.APIStatusError() | miraflow.APIError():
             return Failure(exc.message, ExitCode.API_ERROR)
         case _:
             return Failure(str(exc), ExitCode.API_ERROR)
