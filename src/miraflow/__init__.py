@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from miraflow._constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
     from miraflow._exceptions import (
         AmbiguousAvatarError,
+        AmbiguousNameError,
+        AmbiguousVoiceError,
         APIConnectionError,
         APIError,
         APIResponseValidationError,
@@ -51,6 +53,8 @@ _EXPORTS = {
     "DEFAULT_MAX_RETRIES": "miraflow._constants",
     "DEFAULT_TIMEOUT": "miraflow._constants",
     "AmbiguousAvatarError": "miraflow._exceptions",
+    "AmbiguousNameError": "miraflow._exceptions",
+    "AmbiguousVoiceError": "miraflow._exceptions",
     "APIConnectionError": "miraflow._exceptions",
     "APIError": "miraflow._exceptions",
     "APIResponseValidationError": "miraflow._exceptions",
@@ -94,6 +98,8 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AmbiguousAvatarError",
+    "AmbiguousNameError",
+    "AmbiguousVoiceError",
     "AsyncMiraflow",
     "AuthenticationError",
     "Avatar",

@@ -9,7 +9,6 @@ and `AsyncAPIClient` are twins, shaped the same.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import random
@@ -21,9 +20,7 @@ from urllib.parse import urlsplit
 import attrs
 import httpx
 
-from miraflow._avatars import AvatarCache
-from miraflow._clock import AsyncClock, AsyncSystemClock, Clock, SystemClock
-from miraflow._constants import API_KEY_ENV, AVATAR_CACHE_TTL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, LOG_ENV
+from miraflow._constants import API_KEY_ENV, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, LOG_ENV
 from miraflow._exceptions import (
     APIResponseValidationError,
     APIStatusError,
@@ -36,10 +33,10 @@ from miraflow._exceptions import (
 from miraflow._logging import logger, redact_signed_urls_in_httpx_log, setup_logging
 from miraflow._redact import Secret, redact_url
 from miraflow._retry import retry_delay, should_retry
-from miraflow._waiter import KnownJobs, PollPlanner, any_mode_duration
 from miraflow.base_url import resolve_api_root, server_root
-from miraflow.spec import lifecycle, load_spec
-from miraflow.types import Job, JobState, JobStatus, parse_progress
+from miraflow.clock import AsyncClock, AsyncSystemClock, Clock, SystemClock
+from miraflow.spec import api_key_header, lifecycle
+from miraflow.types import JobState, JobStatus, parse_progress
 from miraflow_client import AuthenticatedClient
 from miraflow_client.models import Error
 
@@ -47,14 +44,6 @@ __all__ = ["AsyncAPIClient", "RequestSpec", "SyncAPIClient", "api_key_header", "
 
 T = TypeVar("T")
 P = TypeVar("P")
-
-
-@functools.cache
-def api_key_header() -> str:
-    """The header that carries the API key, as the spec's security scheme names it (`x-api-key`)."""
-    schemes = load_spec()["components"]["securitySchemes"]
-    (name,) = {str(scheme["name"]) for scheme in schemes.values() if scheme.get("in") == "header"}
-    return name
 
 
 @attrs.frozen
@@ -126,9 +115,7 @@ def job_status(job_id: str, parsed: object, response: httpx.Response) -> JobStat
 
 
 class _BaseClient:
-    """Configuration shared by the twins: the key, the API root, timeouts, retries and the client's caches."""
-
-    _clock_now: Callable[[], float]
+    """Configuration shared by the twins: the key, the API root, timeouts and retries. HTTP machinery only."""
 
     def __init__(
         self,
@@ -137,8 +124,6 @@ class _BaseClient:
         base_url: str | None,
         timeout: float | httpx.Timeout,
         max_retries: int,
-        avatar_cache_ttl: float,
-        now: Callable[[], float],
         rng: random.Random | None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
@@ -156,8 +141,6 @@ class _BaseClient:
         self.max_retries = max_retries
         self._secret = Secret(key)
         self._rng = rng if rng is not None else random.Random()
-        self._avatar_cache = AvatarCache(avatar_cache_ttl, now)
-        self._known_jobs = KnownJobs()
         self._key_header = api_key_header()
 
     def __repr__(self) -> str:
@@ -172,20 +155,6 @@ class _BaseClient:
             timeout=self.timeout,
             httpx_args=httpx_args,
         )
-
-    def _plan_wait(self, job: Job | str, *, time_scale: float) -> tuple[str, PollPlanner]:
-        """The job id to poll and a planner knowing what this client knows of the job (its mode, when it was sent)."""
-        job_id = job.id if isinstance(job, Job) else job
-        known = self._known_jobs.recall(job_id)
-        mode = job.mode if isinstance(job, Job) else (known[0] if known is not None else None)
-        duration = lifecycle().mode(mode).duration if mode is not None else any_mode_duration()
-        planner = PollPlanner(
-            duration=duration,
-            started_after=known[1] if known is not None else None,
-            rng=self._rng,
-            time_scale=time_scale,
-        )
-        return job_id, planner
 
     def _same_origin(self, url: str) -> bool:
         """Whether `url` is on the API's own host (only then may it receive the key)."""
@@ -256,7 +225,6 @@ class SyncAPIClient(_BaseClient):
         base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        avatar_cache_ttl: float = AVATAR_CACHE_TTL,
         transport: httpx.BaseTransport | None = None,
         _clock: Clock | None = None,
         _rng: random.Random | None = None,
@@ -267,8 +235,6 @@ class SyncAPIClient(_BaseClient):
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
-            avatar_cache_ttl=avatar_cache_ttl,
-            now=self._clock.now,
             rng=_rng,
         )
         self._generated = self._generated_client({"transport": transport} if transport is not None else {})
@@ -335,7 +301,6 @@ class AsyncAPIClient(_BaseClient):
         base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        avatar_cache_ttl: float = AVATAR_CACHE_TTL,
         transport: httpx.AsyncBaseTransport | None = None,
         _clock: AsyncClock | None = None,
         _rng: random.Random | None = None,
@@ -346,8 +311,6 @@ class AsyncAPIClient(_BaseClient):
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
-            avatar_cache_ttl=avatar_cache_ttl,
-            now=self._clock.now,
             rng=_rng,
         )
         self._generated = self._generated_client({"transport": transport} if transport is not None else {})

@@ -7,9 +7,9 @@ import random
 import httpx
 
 from miraflow._base_client import AsyncAPIClient, SyncAPIClient
-from miraflow._clock import AsyncClock, Clock
 from miraflow._constants import AVATAR_CACHE_TTL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from miraflow._resources import AsyncAvatars, AsyncJobs, AsyncVideos, AsyncVoices, Avatars, Jobs, Videos, Voices
+from miraflow.clock import AsyncClock, Clock
 
 __all__ = ["AsyncMiraflow", "Miraflow"]
 
@@ -58,12 +58,11 @@ class Miraflow(SyncAPIClient):
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
-            avatar_cache_ttl=avatar_cache_ttl,
             transport=transport,
             _clock=_clock,
             _rng=_rng,
         )
-        self.avatars = Avatars(self)
+        self.avatars = Avatars(self, cache_ttl=avatar_cache_ttl)
         self.voices = Voices(self)
         self.jobs = Jobs(self)
         self.videos = Videos(self, avatars=self.avatars, jobs=self.jobs)
@@ -111,12 +110,11 @@ class AsyncMiraflow(AsyncAPIClient):
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
-            avatar_cache_ttl=avatar_cache_ttl,
             transport=transport,
             _clock=_clock,
             _rng=_rng,
         )
-        self.avatars = AsyncAvatars(self)
+        self.avatars = AsyncAvatars(self, cache_ttl=avatar_cache_ttl)
         self.voices = AsyncVoices(self)
         self.jobs = AsyncJobs(self)
         self.videos = AsyncVideos(self, avatars=self.avatars, jobs=self.jobs)

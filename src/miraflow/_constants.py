@@ -6,6 +6,8 @@ them (and the spec's expected durations) for a simulator running faster.
 
 from __future__ import annotations
 
+from miraflow.environment import API_KEY_ENV, LOG_ENV
+
 __all__ = [
     "API_KEY_ENV",
     "AVATAR_CACHE_TTL",
@@ -33,8 +35,6 @@ __all__ = [
 ]
 
 # Configuration, read only in the clients' constructors.
-API_KEY_ENV = "MIRAFLOW_API_KEY"
-LOG_ENV = "MIRAFLOW_LOG"
 LOGGER_NAME = "miraflow"
 
 # Requests.

@@ -11,11 +11,8 @@ existing file: collisions get a ` (1)`, ` (2)`... suffix.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
-import re
 import tempfile
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +21,8 @@ import httpx
 
 from miraflow._exceptions import DownloadError, IncompleteBodyError
 from miraflow.durable import fsync_folder
-from miraflow.spec import load_spec
+from miraflow.filenames import safe_filename
+from miraflow.spec import response_media_types
 
 __all__ = [
     "DownloadProgress",
@@ -38,60 +36,10 @@ __all__ = [
     "write_body_sync",
 ]
 
-VIDEO_SUFFIX = ".mp4"
-_MAX_NAME_BYTES = 200  # leaves room for a collision suffix and the temporary file's decorations under 255
-_RESERVED_CHARACTERS = frozenset('<>:"/\\|?*')
-_WINDOWS_DEVICES = frozenset(
-    {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(10)} | {f"LPT{i}" for i in range(10)}
-)
 
-
-@functools.cache
 def expected_media_types(operation_id: str = "downloadVideo") -> frozenset[str]:
     """The media types the spec declares for an operation's 200 response (`video/mp4` for the download)."""
-    for item in load_spec()["paths"].values():
-        for operation in item.values():
-            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
-                return frozenset(str(media).lower() for media in operation["responses"]["200"]["content"])
-    raise KeyError(f"the spec has no operation {operation_id!r}")
-
-
-def safe_filename(name: str, *, fallback: str = "video", suffix: str = VIDEO_SUFFIX) -> str:
-    """A file name made from a video's `name`: one path component, printable, no `..`, ending in `suffix`.
-
-    Control and format characters (bidi overrides included) become spaces, path separators and characters Windows
-    reserves become `_`, whitespace collapses, runs of dots become one, leading and trailing dots and spaces go,
-    Windows device names get a `_` prefix, and the result is cut to 200 bytes of UTF-8. An empty result uses
-    `fallback` (sanitised the same way).
-    """
-    stem = _clean(name, suffix)
-    if not stem:
-        stem = _clean(fallback, suffix) or "video"
-    return stem + suffix
-
-
-def _clean(name: str, suffix: str) -> str:
-    text = unicodedata.normalize("NFC", name)
-    pieces = []
-    for char in text:
-        category = unicodedata.category(char)
-        if category.startswith("C") or category in ("Zl", "Zp"):
-            pieces.append(" ")
-        elif char in _RESERVED_CHARACTERS:
-            pieces.append("_")
-        else:
-            pieces.append(char)
-    text = " ".join("".join(pieces).split())
-    text = re.sub(r"\.{2,}", ".", text)
-    text = text.strip(" .")
-    if suffix and text.lower().endswith(suffix.lower()):
-        text = text[: -len(suffix)].rstrip(" .")
-    encoded = text.encode("utf-8")
-    if len(encoded) > _MAX_NAME_BYTES:
-        text = encoded[:_MAX_NAME_BYTES].decode("utf-8", errors="ignore").rstrip(" .")
-    if text and text.split(".", 1)[0].upper() in _WINDOWS_DEVICES:
-        text = "_" + text
-    return text
+    return response_media_types(operation_id)
 
 
 @attrs.frozen

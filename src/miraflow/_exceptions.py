@@ -3,7 +3,9 @@
 ```
 MiraflowError
 ├── MissingAPIKeyError                  no `api_key` argument and no MIRAFLOW_API_KEY
-├── AmbiguousAvatarError (ValueError)    an avatar name that several avatars share
+├── AmbiguousNameError (ValueError)      a name several avatars or voices share (`candidates`: their ids)
+│   ├── AmbiguousAvatarError             ... avatars
+│   └── AmbiguousVoiceError              ... voices
 ├── ModeNotSupportedError (ValueError)   `full_background=True` with a video avatar (found before any request)
 ├── JobFailedError                       a job ended in a failure state (`state`, `job_id`, `status`)
 ├── WaitTimeoutError                     `jobs.wait(timeout=...)` ran out (`job_id`, `last_status`)
@@ -30,16 +32,15 @@ message (say, 404 for "Avatar not found"), or a plain `APIStatusError` for a mes
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from miraflow.spec import lifecycle, load_spec
+from miraflow.spec import documented_error_statuses, lifecycle
 
 if TYPE_CHECKING:
-    from miraflow.types import JobStatus
+    from miraflow.types import Avatar, JobStatus
 
 __all__ = [
     "APIConnectionError",
@@ -48,6 +49,8 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AmbiguousAvatarError",
+    "AmbiguousNameError",
+    "AmbiguousVoiceError",
     "AuthenticationError",
     "BadRequestError",
     "DownloadError",
@@ -79,12 +82,31 @@ class MissingAPIKeyError(MiraflowError):
     """No API key was given: neither the `api_key` argument nor the `MIRAFLOW_API_KEY` environment variable."""
 
 
-class AmbiguousAvatarError(MiraflowError, ValueError):
+class AmbiguousNameError(MiraflowError, ValueError):
+    """An avatar or voice was named by a name several of the account's share; `candidates` are their ids."""
+
+    def __init__(self, message: str, *, candidates: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class AmbiguousAvatarError(AmbiguousNameError):
     """An avatar was named by a name that several of the account's avatars share; pass its id instead."""
 
 
+class AmbiguousVoiceError(AmbiguousNameError):
+    """A voice was named by a name that several of the account's voices share; pass its id instead."""
+
+
 class ModeNotSupportedError(MiraflowError, ValueError):
-    """The requested generation mode does not exist for this avatar (full background needs a photo avatar)."""
+    """The requested generation mode does not exist for this avatar (full background needs a photo avatar).
+
+    `avatar` is the avatar that was asked for it, when known.
+    """
+
+    def __init__(self, message: str, *, avatar: Avatar | None = None) -> None:
+        super().__init__(message)
+        self.avatar = avatar
 
 
 class JobFailedError(MiraflowError):
@@ -322,27 +344,4 @@ def _server_message(body: object, response: httpx.Response) -> str:
 
 def _documented_status(server_message: str) -> int | None:
     """The error status the spec documents for this error message, if exactly one."""
-    return _documented_statuses().get(server_message.casefold())
-
-
-@functools.cache
-def _documented_statuses() -> dict[str, int]:
-    """Every error message the spec's examples give, mapped to the one status it comes with (ambiguous ones dropped)."""
-    spec = load_spec()
-    shared = spec.get("components", {}).get("responses", {})
-    found: dict[str, set[int]] = {}
-    for item in spec.get("paths", {}).values():
-        for operation in item.values():
-            if not isinstance(operation, Mapping):
-                continue
-            for code, response in operation.get("responses", {}).items():
-                if not str(code).isdigit() or int(code) < 400:
-                    continue
-                if "$ref" in response:
-                    response = shared.get(str(response["$ref"]).rsplit("/", 1)[-1], {})
-                for media in response.get("content", {}).values():
-                    for example in media.get("examples", {}).values():
-                        value = example.get("value")
-                        if isinstance(value, Mapping) and isinstance(value.get("error"), str):
-                            found.setdefault(value["error"].casefold(), set()).add(int(code))
-    return {message: codes.pop() for message, codes in found.items() if len(codes) == 1}
+    return documented_error_statuses().get(server_message.casefold())

@@ -12,7 +12,8 @@ import email.utils
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
 import httpx
 
@@ -25,13 +26,18 @@ from miraflow._constants import (
 )
 from miraflow._exceptions import (
     APIConnectionError,
+    APIError,
     APIStatusError,
     IncompleteBodyError,
     InternalServerError,
     RateLimitError,
 )
+from miraflow._logging import logger
+from miraflow.clock import AsyncClock
 
-__all__ = ["is_transient", "retry_after", "retry_delay", "should_retry"]
+__all__ = ["delay_after", "is_transient", "retry_after", "retry_async", "retry_delay", "should_retry"]
+
+T = TypeVar("T")
 
 
 def should_retry(
@@ -101,3 +107,42 @@ def retry_delay(
         return min(hint, RETRY_AFTER_CEILING)
     delay = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
     return delay * (1.0 - RETRY_JITTER * rng.random())
+
+
+def delay_after(
+    error: BaseException, attempt: int, *, rng: random.Random, now: Callable[[], float] = time.time
+) -> float:
+    """How long to wait before retry number `attempt` after `error`: its response's `Retry-After`, else the backoff."""
+    response = error.response if isinstance(error, APIStatusError) else None
+    return retry_delay(attempt, headers=response.headers if response is not None else None, rng=rng, now=now)
+
+
+async def retry_async(
+    call: Callable[[], Awaitable[T]],
+    *,
+    attempts: int,
+    clock: AsyncClock,
+    rng: random.Random,
+    retryable: Callable[[APIError], bool] = is_transient,
+    on_retry: Callable[[APIError, float], object] | None = None,
+) -> T:
+    """Await `call()`, again after an `APIError` that is `retryable`, up to `attempts` times in all.
+
+    Waits `delay_after` the error between attempts (Retry-After honoured) on `clock`; `on_retry(error, delay)` hears of
+    each retry first (a campaign pauses its whole batch on a 429 there). The last error is raised as it is.
+    """
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except APIError as error:
+            if attempt + 1 >= attempts or not retryable(error):
+                raise
+            delay = delay_after(error, attempt, rng=rng)
+            logger.debug(
+                "retrying after %s in %.2f s (attempt %d of %d)", type(error).__name__, delay, attempt + 2, attempts
+            )
+            if on_retry is not None:
+                on_retry(error, delay)
+            await clock.sleep(delay)
+            attempt += 1

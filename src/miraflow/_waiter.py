@@ -35,7 +35,6 @@ from typing import assert_never
 
 import attrs
 
-from miraflow._clock import AsyncClock, Clock
 from miraflow._constants import (
     MAX_CONSECUTIVE_POLL_FAILURES,
     POLL_EXCESS_LAG,
@@ -54,6 +53,7 @@ from miraflow._constants import (
 from miraflow._exceptions import APIError, APIStatusError, JobFailedError, WaitTimeoutError
 from miraflow._logging import logger
 from miraflow._retry import is_transient, retry_after
+from miraflow.clock import AsyncClock, Clock
 from miraflow.spec import DurationRange, lifecycle
 from miraflow.types import JobStatus
 
@@ -65,6 +65,7 @@ __all__ = [
     "ProgressCallback",
     "WaitState",
     "any_mode_duration",
+    "new_planner",
     "wait_async",
     "wait_sync",
 ]
@@ -79,6 +80,21 @@ def any_mode_duration() -> DurationRange:
     """The duration range that covers every mode of the spec (for a job whose mode is unknown)."""
     modes = lifecycle().modes.values()
     return DurationRange(min(mode.duration.min for mode in modes), max(mode.duration.max for mode in modes))
+
+
+def new_planner(
+    mode: str | None,
+    *,
+    started_after: float | None,
+    rng: random.Random,
+    time_scale: float = 1.0,
+    lag_budget: float = POLL_LAG_BUDGET,
+) -> PollPlanner:
+    """A planner for a job of `mode` (None: unknown, any mode's range) whose render started after `started_after`."""
+    duration = lifecycle().mode(mode).duration if mode is not None else any_mode_duration()
+    return PollPlanner(
+        duration=duration, started_after=started_after, rng=rng, time_scale=time_scale, lag_budget=lag_budget
+    )
 
 
 @attrs.frozen
@@ -144,7 +160,9 @@ class PollPlanner:
         self.duration = duration.scaled(time_scale)
         self.min_interval = min_interval * time_scale
         self.max_interval = max_interval * time_scale
-        self.lag_budget = max(lag_budget * time_scale, self.min_interval)
+        self._time_scale = time_scale
+        self.lag_budget = 0.0
+        self.set_lag_budget(lag_budget)
         self.late_risk = late_risk
         self.excess_lag = excess_lag * time_scale
         self._jitter = jitter
@@ -154,6 +172,13 @@ class PollPlanner:
         self._last_running: float | None = None
         self._reading: tuple[float, float] | None = None  # the latest (time, progress as a fraction)
         self._lifecycle = lifecycle()
+
+    def set_lag_budget(self, seconds: float) -> None:
+        """How late (unscaled seconds) a finish may be seen; scaled by the time scale, never below the minimum interval.
+
+        A campaign relaxes it while jobs queue behind this one (a finish seen later delays nothing then).
+        """
+        self.lag_budget = max(seconds * self._time_scale, self.min_interval)
 
     def observe(self, now: float, status: JobStatus) -> None:
         """Record what a poll answered at `now`."""

@@ -7,30 +7,23 @@ People configure the API root as the public docs give it (`https://miraflow.ai/a
 
 from __future__ import annotations
 
-import functools
 import os
 from urllib.parse import urlsplit
 
-from miraflow.spec import load_spec
+from miraflow.environment import BASE_URL_ENV
+from miraflow.spec import default_server, path_prefix
 
 __all__ = ["BASE_URL_ENV", "api_prefix", "default_api_root", "resolve_api_root", "server_root"]
 
-BASE_URL_ENV = "MIRAFLOW_BASE_URL"
 
-
-@functools.cache
 def api_prefix() -> str:
     """The path prefix every operation of the spec shares, such as `/api`."""
-    first_segments = {str(path).split("/")[1] for path in load_spec()["paths"]}
-    if len(first_segments) != 1:
-        raise ValueError(f"the spec's paths do not share one prefix: {sorted(first_segments)}")
-    return "/" + first_segments.pop()
+    return path_prefix()
 
 
 def default_api_root() -> str:
     """The production API root: the spec's first server plus the path prefix (`https://miraflow.ai/api`)."""
-    server = str(load_spec()["servers"][0]["url"])
-    return server.rstrip("/") + api_prefix()
+    return default_server() + path_prefix()
 
 
 def resolve_api_root(explicit: str | None = None) -> str:

@@ -24,11 +24,16 @@ __all__ = [
     "Pricing",
     "SpecError",
     "StateInfo",
+    "api_key_header",
+    "default_server",
+    "documented_error_statuses",
     "lifecycle",
     "load_spec",
     "parse_lifecycle",
     "parse_pricing",
+    "path_prefix",
     "pricing",
+    "response_media_types",
     "spec_path",
     "status_variants",
 ]
@@ -171,6 +176,64 @@ def load_spec() -> Mapping[str, Any]:
 def lifecycle() -> Lifecycle:
     """The job lifecycle declared by the packaged spec, validated against its JobStatus schema."""
     return parse_lifecycle(load_spec())
+
+
+@functools.cache
+def api_key_header() -> str:
+    """The header that carries the API key, as the spec's security scheme names it (`x-api-key`)."""
+    schemes = load_spec()["components"]["securitySchemes"]
+    (name,) = {str(scheme["name"]) for scheme in schemes.values() if scheme.get("in") == "header"}
+    return name
+
+
+@functools.cache
+def path_prefix() -> str:
+    """The path prefix every operation of the spec shares, such as `/api`."""
+    first_segments = {str(path).split("/")[1] for path in load_spec()["paths"]}
+    if len(first_segments) != 1:
+        raise SpecError(f"the spec's paths do not share one prefix: {sorted(first_segments)}")
+    return "/" + first_segments.pop()
+
+
+def default_server() -> str:
+    """The spec's first server URL (production), without a trailing slash."""
+    return str(load_spec()["servers"][0]["url"]).rstrip("/")
+
+
+@functools.cache
+def response_media_types(operation_id: str, status: str = "200") -> frozenset[str]:
+    """The media types the spec declares for an operation's response (`video/mp4` for the download's 200)."""
+    for item in load_spec()["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, Mapping) and operation.get("operationId") == operation_id:
+                return frozenset(str(media).lower() for media in operation["responses"][status]["content"])
+    raise KeyError(f"the spec has no operation {operation_id!r}")
+
+
+@functools.cache
+def documented_error_statuses() -> Mapping[str, int]:
+    """Every error message the spec's examples give (case-folded), mapped to the one status it comes with.
+
+    A message the examples give with several statuses is left out.
+    """
+    spec = load_spec()
+    shared = spec.get("components", {}).get("responses", {})
+    found: dict[str, set[int]] = {}
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, Mapping):
+                continue
+            for code, response in operation.get("responses", {}).items():
+                if not str(code).isdigit() or int(code) < 400:
+                    continue
+                if "$ref" in response:
+                    response = shared.get(str(response["$ref"]).rsplit("/", 1)[-1], {})
+                for media in response.get("content", {}).values():
+                    for example in media.get("examples", {}).values():
+                        value = example.get("value")
+                        if isinstance(value, Mapping) and isinstance(value.get("error"), str):
+                            found.setdefault(value["error"].casefold(), set()).add(int(code))
+    return {message: codes.pop() for message, codes in found.items() if len(codes) == 1}
 
 
 def parse_lifecycle(document: Mapping[str, Any]) -> Lifecycle:

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from miraflow.batch.cli import batch_app
 from miraflow.batch.ledger import LEDGER_NAME, Ledger, RowState
 from miraflow.batch.report import REPORT_COLUMNS
+from miraflow.cli.batch import batch_app
 from miraflow_mock.testing import SimulatorHandle
 from tests.batch.conftest import (
     BATCH_KEY,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from miraflow import AsyncMiraflow
+from miraflow.batch import Outcome, run_campaign
 from miraflow.batch import cost as cost_module
-from miraflow.batch import run_campaign
 from miraflow.batch.cost import (
     InsufficientCreditsError,
     estimate_cost,
@@ -180,7 +180,7 @@ async def test_the_estimate_is_what_the_simulator_charges(sim: SimulatorHandle, 
     (before,) = [tenant["credits"] for tenant in sim.tenants() if tenant["keyHint"] == BATCH_KEY[-4:]]
     async with AsyncMiraflow(BATCH_KEY, base_url=sim.api_root, max_retries=0) as client:
         result = await run_campaign(file, tmp_path / "out", client=client, time_scale=TIME_SCALE)
-    assert result.exit_code == 0, result.problems
+    assert result.outcome is Outcome.DONE, result.problems
     (after,) = [tenant["credits"] for tenant in sim.tenants() if tenant["keyHint"] == BATCH_KEY[-4:]]
     charged = {token_in(job["name"]): job["cost"] for job in sim.jobs()}
     assert {int(str(tag).split("-")[2]): cost for tag, cost in charged.items()} == {

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from miraflow import AsyncMiraflow
-from miraflow.batch import InvalidRowsError, RowState, campaign_status, run_campaign
+from miraflow.batch import InvalidRowsError, Outcome, RowState, campaign_status, run_campaign
 from miraflow.batch.ledger import Ledger
 from miraflow.spec import lifecycle
 from miraflow_mock.testing import SimulatorHandle
@@ -40,7 +40,7 @@ async def test_a_campaign_runs_and_a_rerun_sends_nothing_again(sim: SimulatorHan
     out = tmp_path / "out"
     async with _client(sim) as client:
         result = await run_campaign(file, out, client=client, time_scale=TIME_SCALE)
-    assert result.exit_code == 0, result.problems
+    assert result.outcome == Outcome.DONE, result.problems
     assert result.counts[RowState.DOWNLOADED] == 10
     assert_campaign_settled(sim, out, 10)
     modes = {job["mode"] for job in sim.jobs()}
@@ -48,7 +48,7 @@ async def test_a_campaign_runs_and_a_rerun_sends_nothing_again(sim: SimulatorHan
     before = len(sim.requests())
     async with _client(sim) as client:
         again = await run_campaign(file, out, client=client, time_scale=TIME_SCALE)
-    assert again.exit_code == 0 and again.creates == 0 and again.downloads == 0
+    assert again.outcome == Outcome.DONE and again.creates == 0 and again.downloads == 0
     paths = {entry["path"] for entry in sim.requests()[before:]}
     assert paths == {"/api/avatars"}  # files verified by SHA-256 locally, nothing fetched again
     (out / "Hello Person1 #1.mp4").write_bytes(b"tampered")
@@ -72,7 +72,7 @@ async def test_rate_limits_pause_the_whole_batch(sim: SimulatorHandle, tmp_path:
     out = tmp_path / "out"
     async with _client(sim) as client:
         result = await run_campaign(file, out, client=client, time_scale=TIME_SCALE, concurrency=2)
-    assert result.exit_code == 0, result.problems
+    assert result.outcome == Outcome.DONE, result.problems
     assert_campaign_settled(sim, out, 8)
     journal = [entry for entry in sim.requests() if entry["path"].startswith("/api/")]
     limited = [entry["time"] for entry in journal if entry["status"] == 429]
@@ -102,7 +102,7 @@ async def test_server_errors_and_dropped_connections(sim: SimulatorHandle, tmp_p
         result = await run_campaign(
             file, out, client=client, time_scale=TIME_SCALE, concurrency=3, recreate_ambiguous=True
         )
-    assert result.exit_code == 0, result.problems
+    assert result.outcome == Outcome.DONE, result.problems
     assert_campaign_settled(sim, out, 10, exactly_once_journal=False)  # two accepted creates had no answer
     with Ledger.open(out, create=False) as ledger:
         rows = list(ledger.rows())
@@ -126,7 +126,7 @@ async def test_failed_jobs_are_reported_and_never_created_again(
         result = await run_campaign(file, out, client=client, time_scale=TIME_SCALE)
     failed = result.counts[RowState.FAILED]
     assert failed, "seed 5 at a 35 % fail rate fails some jobs"
-    assert result.exit_code == 3
+    assert result.outcome == Outcome.ROWS_FAILED
     assert result.counts[RowState.DOWNLOADED] == 12 - failed
     assert_campaign_settled(sim, out, 12)
     status = campaign_status(out)
@@ -136,7 +136,7 @@ async def test_failed_jobs_are_reported_and_never_created_again(
     creates = sim.count_requests("POST", "/api/video/create")
     async with _client(sim) as client:
         again = await run_campaign(file, out, client=client, time_scale=TIME_SCALE)
-    assert again.exit_code == 3 and again.creates == 0
+    assert again.outcome == Outcome.ROWS_FAILED and again.creates == 0
     assert sim.count_requests("POST", "/api/video/create") == creates
 
 
@@ -147,12 +147,12 @@ async def test_not_enough_credits_halts_creating_and_a_rerun_finishes(sim: Simul
     async with _client(sim) as client:
         result = await run_campaign(file, out, client=client, time_scale=TIME_SCALE, concurrency=1)
     assert result.halted and "not enough credits" in result.halted
-    assert result.exit_code == 1
+    assert result.outcome == Outcome.UNFINISHED
     assert result.counts[RowState.DOWNLOADED] == 3
     sim.set_credits(BATCH_KEY, 1000)
     async with _client(sim) as client:
         again = await run_campaign(file, out, client=client, time_scale=TIME_SCALE)
-    assert again.exit_code == 0
+    assert again.outcome == Outcome.DONE
     assert_campaign_settled(sim, out, 6)
     sim.set_credits(BATCH_KEY, 10_000_000)
 
@@ -170,6 +170,6 @@ async def test_invalid_rows_send_nothing(sim: SimulatorHandle, tmp_path: Path) -
     assert not (tmp_path / "out").exists()
     async with _client(sim) as client:
         result = await run_campaign(file, tmp_path / "out", client=client, time_scale=TIME_SCALE, skip_invalid=True)
-    assert result.exit_code == 0
+    assert result.outcome == Outcome.DONE
     assert result.counts[RowState.SKIPPED] == 2 and result.counts[RowState.DOWNLOADED] == 2
     assert sum(jobs_per_row(sim).values()) == 2

@@ -6,7 +6,9 @@ import asyncio
 import itertools
 from datetime import UTC, datetime
 
-from miraflow._clock import AsyncSystemClock
+import httpx
+
+from miraflow._exceptions import status_error
 from miraflow.batch.naming import api_name, video_token
 from miraflow.batch.pacing import RateGate
 from miraflow.batch.reconcile import RECONCILE_MARGIN, Reconciler, Suspect, find_tokens, give_up_after
@@ -22,13 +24,13 @@ def _video(video_id: str, name: str) -> Video:
 
 class FakeTime:
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.t = 1000.0
 
-    def wall(self) -> float:
-        return self.now
+    def now(self) -> float:  # the run's clock: the reconciler reads it and sleeps on it
+        return self.t
 
     async def sleep(self, seconds: float) -> None:
-        self.now += seconds
+        self.t += seconds
         await asyncio.sleep(0)
 
 
@@ -40,18 +42,17 @@ def _reconciler(
     sweeps: list[float] = []
 
     async def list_videos() -> list[Video]:
-        sweeps.append(fake.now)
+        sweeps.append(fake.t)
         return list(videos)
 
     reconciler = Reconciler(
         list_videos=list_videos,
-        gate=RateGate(AsyncSystemClock()),
-        prior_open=lambda suspect: bool(prior_open) if prior_open is not None else fake.now < 1300.0,
+        gate=RateGate(fake),
+        prior_open=lambda suspect: bool(prior_open) if prior_open is not None else fake.t < 1300.0,
         on_found=lambda suspect, video: found.append((suspect.key, video.id)),
         on_missing=lambda suspect: missing.append(suspect.key),
         time_scale=time_scale,
-        wall=fake.wall,
-        sleep=fake.sleep,
+        clock=fake,
     )
     return reconciler, found, missing, sweeps
 
@@ -60,7 +61,7 @@ async def test_a_video_that_appears_resumes_its_row() -> None:
     fake = FakeTime()
     videos: list[Video] = [_video("other", "unrelated"), _video("x", api_name("A", video_token("ffffffff", 1)))]
     reconciler, found, missing, sweeps = _reconciler(fake, videos, prior_open=False)
-    reconciler.add(Suspect(1, video_token(CAMPAIGN, 1), "face_cropped", seq=1, intent_at=fake.now))
+    reconciler.add(Suspect(1, video_token(CAMPAIGN, 1), "face_cropped", seq=1, intent_at=fake.t))
     reconciler.close()
     task = asyncio.ensure_future(reconciler.run())
     while len(sweeps) < 2:
@@ -72,7 +73,7 @@ async def test_a_video_that_appears_resumes_its_row() -> None:
 
 async def test_not_found_only_after_its_queue_cleared_and_the_longest_render() -> None:
     fake = FakeTime()
-    start = fake.now
+    start = fake.t
     reconciler, found, missing, sweeps = _reconciler(fake, [])  # earlier jobs run until t=1300
     reconciler.add(Suspect(3, video_token(CAMPAIGN, 3), "face_cropped", seq=3, intent_at=start))
     reconciler.close()
@@ -87,7 +88,7 @@ async def test_not_found_only_after_its_queue_cleared_and_the_longest_render() -
 async def test_an_ambiguous_row_gets_one_more_look() -> None:
     fake = FakeTime()
     reconciler, _, missing, sweeps = _reconciler(fake, [], prior_open=True)
-    reconciler.add(Suspect(4, video_token(CAMPAIGN, 4), "full_background", 4, intent_at=fake.now - 5000, recheck=True))
+    reconciler.add(Suspect(4, video_token(CAMPAIGN, 4), "full_background", 4, intent_at=fake.t - 5000, recheck=True))
     reconciler.close()
     await asyncio.wait_for(reconciler.run(), 5)
     assert missing == [4] and len(sweeps) == 1
@@ -102,3 +103,46 @@ def test_find_tokens_matches_whole_tokens_only() -> None:
     ]
     found = find_tokens(videos, {video_token(CAMPAIGN, 1), video_token(CAMPAIGN, 2)})
     assert {token: video.id for token, video in found.items()} == {video_token(CAMPAIGN, 1): "a"}
+
+
+async def test_a_rate_limited_listing_honours_retry_after_and_pauses_the_batch() -> None:
+    fake = FakeTime()
+    slept: list[float] = []
+
+    class Recording(FakeTime):
+        async def sleep(self, seconds: float) -> None:
+            slept.append(seconds)
+            await super().sleep(seconds)
+
+    clock = Recording()
+    gate = RateGate(clock)
+    answers: list[list[Video] | Exception] = [
+        status_error(
+            httpx.Response(
+                429, json={"error": "slow"}, headers={"Retry-After": "7"}, request=httpx.Request("GET", "https://x/")
+            )
+        ),
+        [_video("v5", api_name("E", video_token(CAMPAIGN, 5)))],
+    ]
+
+    async def list_videos() -> list[Video]:
+        answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    found: list[int] = []
+    reconciler = Reconciler(
+        list_videos=list_videos,
+        gate=gate,
+        prior_open=lambda suspect: False,
+        on_found=lambda suspect, video: found.append(suspect.key),
+        on_missing=lambda suspect: None,
+        clock=clock,
+    )
+    reconciler.add(Suspect(5, video_token(CAMPAIGN, 5), "face_cropped", seq=5, intent_at=fake.t))
+    reconciler.close()
+    await asyncio.wait_for(reconciler.run(), 5)
+    assert found == [5]
+    assert slept[0] == 7.0  # the server's Retry-After, not a backoff of its own
+    assert gate.pauses == 1  # and the whole batch paused with it

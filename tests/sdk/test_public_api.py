@@ -18,6 +18,8 @@ EXPECTED = {
     "APIStatusError",
     "APITimeoutError",
     "AmbiguousAvatarError",
+    "AmbiguousNameError",
+    "AmbiguousVoiceError",
     "AsyncMiraflow",
     "AuthenticationError",
     "Avatar",

@@ -18,10 +18,13 @@ from miraflow import (
     InternalServerError,
     JobMayExistError,
     Miraflow,
+    NotFoundError,
     RateLimitError,
 )
 from miraflow._constants import INITIAL_RETRY_DELAY, MAX_RETRY_DELAY, RETRY_AFTER_CEILING, RETRY_JITTER
+from miraflow._exceptions import status_error
 from miraflow._retry import retry_after, retry_delay, should_retry
+from miraflow.retries import retry_async
 
 from .conftest import AVATARS, PHOTO_ID, FakeAPI, FakeClock, error, json_response
 
@@ -239,3 +242,55 @@ def test_each_retry_is_logged_at_debug(client: Miraflow, api: FakeAPI, caplog: p
     assert len(retries) == 1
     assert "GET https://miraflow.test/api/avatars" in retries[0].getMessage()
     assert "503" in retries[0].getMessage()
+
+
+class _Sleeps:
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return 0.0
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def _rate_limited(retry_after: str) -> RateLimitError:
+    request = httpx.Request("GET", "https://x/api/videos")
+    response = httpx.Response(429, json={"error": "slow"}, headers={"Retry-After": retry_after}, request=request)
+    error = status_error(response)
+    assert isinstance(error, RateLimitError)
+    return error
+
+
+async def test_retry_async_honours_retry_after_and_stops_at_its_attempts() -> None:
+    clock, heard = _Sleeps(), []
+    failures = [_rate_limited("3"), _rate_limited("4")]
+
+    async def call() -> str:
+        if failures:
+            raise failures.pop(0)
+        return "ok"
+
+    result = await retry_async(
+        call, attempts=3, clock=clock, rng=random.Random(1), on_retry=lambda e, d: heard.append(d)
+    )
+    assert result == "ok" and clock.slept == [3.0, 4.0] and heard == [3.0, 4.0]
+
+    async def always() -> str:
+        raise _rate_limited("1")
+
+    with pytest.raises(RateLimitError):
+        await retry_async(always, attempts=2, clock=clock, rng=random.Random(1))
+
+
+async def test_retry_async_raises_what_is_not_transient_at_once() -> None:
+    clock = _Sleeps()
+
+    async def refused() -> None:
+        request = httpx.Request("GET", "https://x/api/videos")
+        raise status_error(httpx.Response(404, json={"error": "nope"}, request=request))
+
+    with pytest.raises(NotFoundError):
+        await retry_async(refused, attempts=5, clock=clock, rng=random.Random(1))
+    assert clock.slept == []

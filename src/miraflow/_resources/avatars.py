@@ -1,11 +1,13 @@
-"""`client.avatars`: the account's avatars, listed through a TTL cache, and found by `Avatar`, id or name."""
+"""`client.avatars`: the account's avatars, listed through a TTL cache it owns, and found by `Avatar`, id or name."""
 
 from __future__ import annotations
 
 import builtins
 
-from miraflow._avatars import AvatarRef, find_avatar, unknown_avatar
-from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect, parse_body
+from miraflow._avatars import AvatarCache, AvatarRef
+from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect
+from miraflow._resource import AsyncAPIResource, SyncAPIResource
+from miraflow.resolve import find_by_ref, unknown
 from miraflow.types import Avatar
 from miraflow_client.api.avatars import list_avatars
 from miraflow_client.models import AvatarList
@@ -15,67 +17,65 @@ __all__ = ["AsyncAvatars", "Avatars"]
 _LIST = RequestSpec("listAvatars", list_avatars._get_kwargs, idempotent=True)
 
 
-class Avatars:
+class Avatars(SyncAPIResource):
     """The account's avatars (`client.avatars`)."""
 
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
+    def __init__(self, client: SyncAPIClient, *, cache_ttl: float) -> None:
+        super().__init__(client)
+        self._cache = AvatarCache(cache_ttl, self._clock.now)
 
     def list(self, *, refresh: bool = False) -> builtins.list[Avatar]:
         """Every avatar the account can use. Cached for the client's `avatar_cache_ttl`; `refresh=True` fetches anew."""
-        if not refresh and (cached := self._client._avatar_cache.get()) is not None:
+        if not refresh and (cached := self._cache.get()) is not None:
             return cached
-        response = self._client._request(_LIST)
-        listing = expect(
-            parse_body(list_avatars._parse_response, self._client._generated, response), AvatarList, response
-        )
-        self._client._avatar_cache.put(listing.avatars)
+        response = self._request(_LIST)
+        listing = expect(self._parse(list_avatars._parse_response, response), AvatarList, response)
+        self._cache.put(listing.avatars)
         return builtins.list(listing.avatars)
 
     def retrieve(self, avatar: AvatarRef) -> Avatar:
-        """The avatar named by `avatar`: an `Avatar` (returned as is), an id, or a name.
+        """The avatar named by `avatar`: an `Avatar` (returned as is), an id, or a name (`miraflow.resolve`'s rule).
 
         Looks in the cached listing, then in a fresh one. Raises `NotFoundError` for an avatar the account does not
         have, `AmbiguousAvatarError` for a name several avatars share.
         """
         if isinstance(avatar, Avatar):
             return avatar
-        cached = self._client._avatar_cache.get()
-        if cached is not None and (found := find_avatar(avatar, cached)) is not None:
+        cached = self._cache.get()
+        if cached is not None and (found := find_by_ref(avatar, cached, kind="avatar")) is not None:
             return found
         fresh = self.list(refresh=True)
-        found = find_avatar(avatar, fresh)
+        found = find_by_ref(avatar, fresh, kind="avatar")
         if found is None:
-            raise unknown_avatar(avatar, fresh)
+            raise unknown(avatar, fresh, kind="avatar")
         return found
 
 
-class AsyncAvatars:
+class AsyncAvatars(AsyncAPIResource):
     """The account's avatars (`client.avatars` of `AsyncMiraflow`)."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
+    def __init__(self, client: AsyncAPIClient, *, cache_ttl: float) -> None:
+        super().__init__(client)
+        self._cache = AvatarCache(cache_ttl, self._clock.now)
 
     async def list(self, *, refresh: bool = False) -> builtins.list[Avatar]:
         """Every avatar the account can use. Cached for the client's `avatar_cache_ttl`; `refresh=True` fetches anew."""
-        if not refresh and (cached := self._client._avatar_cache.get()) is not None:
+        if not refresh and (cached := self._cache.get()) is not None:
             return cached
-        response = await self._client._request(_LIST)
-        listing = expect(
-            parse_body(list_avatars._parse_response, self._client._generated, response), AvatarList, response
-        )
-        self._client._avatar_cache.put(listing.avatars)
+        response = await self._request(_LIST)
+        listing = expect(self._parse(list_avatars._parse_response, response), AvatarList, response)
+        self._cache.put(listing.avatars)
         return builtins.list(listing.avatars)
 
     async def retrieve(self, avatar: AvatarRef) -> Avatar:
         """The avatar named by `avatar`: an `Avatar` (returned as is), an id, or a name (see `Avatars.retrieve`)."""
         if isinstance(avatar, Avatar):
             return avatar
-        cached = self._client._avatar_cache.get()
-        if cached is not None and (found := find_avatar(avatar, cached)) is not None:
+        cached = self._cache.get()
+        if cached is not None and (found := find_by_ref(avatar, cached, kind="avatar")) is not None:
             return found
         fresh = await self.list(refresh=True)
-        found = find_avatar(avatar, fresh)
+        found = find_by_ref(avatar, fresh, kind="avatar")
         if found is None:
-            raise unknown_avatar(avatar, fresh)
+            raise unknown(avatar, fresh, kind="avatar")
         return found

@@ -1,9 +1,12 @@
-"""`client.jobs`: a job's status, and waiting for it to finish."""
+"""`client.jobs`: a job's status, and waiting for it to finish. It remembers the jobs its client created, to plan."""
 
 from __future__ import annotations
 
-from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, job_status, parse_body
-from miraflow._waiter import ProgressCallback, WaitState, wait_async, wait_sync
+import random
+
+from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, job_status
+from miraflow._resource import AsyncAPIResource, SyncAPIResource
+from miraflow._waiter import KnownJobs, PollPlanner, ProgressCallback, WaitState, new_planner, wait_async, wait_sync
 from miraflow.types import Job, JobStatus
 from miraflow_client.api.videos import get_job_status
 
@@ -14,19 +17,40 @@ def _status_request(job_id: str) -> RequestSpec:
     return RequestSpec("getJobStatus", lambda: get_job_status._get_kwargs(job_id), idempotent=True)
 
 
-class Jobs:
+class _KnownJobsMixin:
+    """What both twins keep: the jobs their client created, and a planner that knows what they know of a job."""
+
+    _known: KnownJobs
+
+    def _remember(self, job_id: str, *, mode: str, sent_at: float) -> None:
+        """Remember a job this client created (its mode, when the create was sent), so `wait(job_id)` plans well."""
+        self._known.remember(job_id, mode=mode, sent_at=sent_at)
+
+    def _plan(self, job: Job | str, *, time_scale: float, rng: random.Random) -> tuple[str, PollPlanner]:
+        job_id = job.id if isinstance(job, Job) else job
+        known = self._known.recall(job_id)
+        mode = job.mode if isinstance(job, Job) else (known[0] if known is not None else None)
+        planner = new_planner(
+            mode,
+            started_after=known[1] if known is not None else None,
+            rng=rng,
+            time_scale=time_scale,
+        )
+        return job_id, planner
+
+
+class Jobs(SyncAPIResource, _KnownJobsMixin):
     """Video generation jobs (`client.jobs`)."""
 
     def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
+        super().__init__(client)
+        self._known = KnownJobs()
 
     def retrieve(self, job: Job | str) -> JobStatus:
         """The job's current status (`job` is a `Job` or its id, the `jobId` a create returned)."""
         job_id = job.id if isinstance(job, Job) else job
-        response = self._client._request(_status_request(job_id))
-        return job_status(
-            job_id, parse_body(get_job_status._parse_response, self._client._generated, response), response
-        )
+        response = self._request(_status_request(job_id))
+        return job_status(job_id, self._parse(get_job_status._parse_response, response), response)
 
     def wait(
         self,
@@ -45,25 +69,25 @@ class Jobs:
         `time_scale` is for a simulator running faster than real time: it scales every interval and expected
         duration.
         """
-        job_id, planner = self._client._plan_wait(job, time_scale=time_scale)
-        clock = self._client._clock
-        state = WaitState(job_id=job_id, planner=planner, now=clock.now(), timeout=timeout, on_progress=on_progress)
-        return wait_sync(lambda: self.retrieve(job_id), state, clock)
+        job_id, planner = self._plan(job, time_scale=time_scale, rng=self._rng)
+        state = WaitState(
+            job_id=job_id, planner=planner, now=self._clock.now(), timeout=timeout, on_progress=on_progress
+        )
+        return wait_sync(lambda: self.retrieve(job_id), state, self._clock)
 
 
-class AsyncJobs:
+class AsyncJobs(AsyncAPIResource, _KnownJobsMixin):
     """Video generation jobs (`client.jobs` of `AsyncMiraflow`)."""
 
     def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
+        super().__init__(client)
+        self._known = KnownJobs()
 
     async def retrieve(self, job: Job | str) -> JobStatus:
         """The job's current status (`job` is a `Job` or its id, the `jobId` a create returned)."""
         job_id = job.id if isinstance(job, Job) else job
-        response = await self._client._request(_status_request(job_id))
-        return job_status(
-            job_id, parse_body(get_job_status._parse_response, self._client._generated, response), response
-        )
+        response = await self._request(_status_request(job_id))
+        return job_status(job_id, self._parse(get_job_status._parse_response, response), response)
 
     async def wait(
         self,
@@ -74,7 +98,8 @@ class AsyncJobs:
         time_scale: float = 1.0,
     ) -> JobStatus:
         """Wait until the job finishes and return its complete status (see `Jobs.wait`)."""
-        job_id, planner = self._client._plan_wait(job, time_scale=time_scale)
-        clock = self._client._clock
-        state = WaitState(job_id=job_id, planner=planner, now=clock.now(), timeout=timeout, on_progress=on_progress)
-        return await wait_async(lambda: self.retrieve(job_id), state, clock)
+        job_id, planner = self._plan(job, time_scale=time_scale, rng=self._rng)
+        state = WaitState(
+            job_id=job_id, planner=planner, now=self._clock.now(), timeout=timeout, on_progress=on_progress
+        )
+        return await wait_async(lambda: self.retrieve(job_id), state, self._clock)

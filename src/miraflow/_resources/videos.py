@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from miraflow._avatars import AvatarRef
-from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect, parse_body
+from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect
 from miraflow._download import (
     DownloadProgress,
     Target,
@@ -20,11 +20,12 @@ from miraflow._download import (
 )
 from miraflow._exceptions import APIResponseValidationError
 from miraflow._logging import logger
-from miraflow._modes import choose_mode
+from miraflow._resource import AsyncAPIResource, SyncAPIResource
 from miraflow._resources.avatars import AsyncAvatars, Avatars
 from miraflow._resources.jobs import AsyncJobs, Jobs
 from miraflow._upload import AudioFile, UploadProgress, describe_audio
 from miraflow._waiter import ProgressCallback
+from miraflow.modes import choose_mode
 from miraflow.spec import Mode
 from miraflow.types import Avatar, Job, Video, VideoDetail, Voice
 from miraflow_client.api.media import finalize_media, initialize_media
@@ -94,25 +95,23 @@ def _named_target(target: Target, video_id: str, name: str) -> Target:
     return target.with_name(safe_filename(name, fallback=f"video-{video_id}"))
 
 
-class Videos:
+class Videos(SyncAPIResource):
     """Videos and their generation (`client.videos`)."""
 
     def __init__(self, client: SyncAPIClient, *, avatars: Avatars, jobs: Jobs) -> None:
-        self._client = client
+        super().__init__(client)
         self._avatars = avatars
         self._jobs = jobs
 
     def list(self) -> builtins.list[Video]:
         """The account's completed videos (jobs still rendering are not listed)."""
-        response = self._client._request(_LIST)
-        return expect(
-            parse_body(list_videos._parse_response, self._client._generated, response), VideoList, response
-        ).videos
+        response = self._request(_LIST)
+        return expect(self._parse(list_videos._parse_response, response), VideoList, response).videos
 
     def retrieve(self, video_id: str) -> VideoDetail:
         """A completed video's metadata and signed `download_url` (`video_id` is a complete job's `video_id`)."""
-        response = self._client._request(_retrieve_request(video_id))
-        parsed = parse_body(get_video._parse_response, self._client._generated, response)
+        response = self._request(_retrieve_request(video_id))
+        parsed = self._parse(get_video._parse_response, response)
         return expect(parsed, VideoDetail, response)
 
     def create(
@@ -155,18 +154,18 @@ class Videos:
         audio = describe_audio(audio_path)
         resolved = self._avatars.retrieve(avatar)
         mode = choose_mode(resolved, full_background=None).mode
-        response = self._client._request(_initialize_request(audio))
-        parsed = parse_body(initialize_media._parse_response, self._client._generated, response)
+        response = self._request(_initialize_request(audio))
+        parsed = self._parse(initialize_media._parse_response, response)
         upload = expect(parsed, MediaInitializeResponse, response)
         put = RequestSpec(
             "uploadMedia",
             lambda: audio.put_kwargs(upload.upload_url, on_upload_progress),
             idempotent=True,
-            send_key=self._client._same_origin(upload.upload_url),
+            send_key=self._same_origin(upload.upload_url),
         )
-        self._client._request(put)
-        response = self._client._request(_finalize_request(upload.media_id))
-        finalized = parse_body(finalize_media._parse_response, self._client._generated, response)
+        self._request(put)
+        response = self._request(_finalize_request(upload.media_id))
+        finalized = self._parse(finalize_media._parse_response, response)
         _check_finalized(expect(finalized, MediaFinalizeResponse, response), response)
         body = CreateVideoFromAudioRequest(avatar_id=resolved.id, name=name, media_id=upload.media_id)
         return self._create(body, resolved, mode, name)
@@ -209,11 +208,11 @@ class Videos:
     def _create(
         self, body: CreateVideoRequest | CreateVideoFromAudioRequest, avatar: Avatar, mode: Mode, name: str
     ) -> Job:
-        sent_at = self._client._clock.now()
-        response = self._client._request(_create_request(body, name))
-        parsed = parse_body(create_video._parse_response, self._client._generated, response)
+        sent_at = self._clock.now()
+        response = self._request(_create_request(body, name))
+        parsed = self._parse(create_video._parse_response, response)
         created = expect(parsed, CreateVideoResponse, response)
-        self._client._known_jobs.remember(created.job_id, mode=mode.name, sent_at=sent_at)
+        self._jobs._remember(created.job_id, mode=mode.name, sent_at=sent_at)
         logger.debug("created job %s (%s, avatar %s)", created.job_id, mode.name, avatar.id)
         return Job(id=created.job_id, name=name, avatar_id=avatar.id, mode=mode.name)
 
@@ -222,32 +221,30 @@ class Videos:
     ) -> Path:
         if target.path is None:
             target = _named_target(target, video_id, name if name is not None else self.retrieve(video_id).name)
-        path = self._client._stream(
+        path = self._stream(
             _download_request(video_id), lambda response: write_body_sync(response, target, on_progress)
         )
         logger.debug("downloaded video %s to %s", video_id, path)
         return path
 
 
-class AsyncVideos:
+class AsyncVideos(AsyncAPIResource):
     """Videos and their generation (`client.videos` of `AsyncMiraflow`)."""
 
     def __init__(self, client: AsyncAPIClient, *, avatars: AsyncAvatars, jobs: AsyncJobs) -> None:
-        self._client = client
+        super().__init__(client)
         self._avatars = avatars
         self._jobs = jobs
 
     async def list(self) -> builtins.list[Video]:
         """The account's completed videos (jobs still rendering are not listed)."""
-        response = await self._client._request(_LIST)
-        return expect(
-            parse_body(list_videos._parse_response, self._client._generated, response), VideoList, response
-        ).videos
+        response = await self._request(_LIST)
+        return expect(self._parse(list_videos._parse_response, response), VideoList, response).videos
 
     async def retrieve(self, video_id: str) -> VideoDetail:
         """A completed video's metadata and signed `download_url` (`video_id` is a complete job's `video_id`)."""
-        response = await self._client._request(_retrieve_request(video_id))
-        parsed = parse_body(get_video._parse_response, self._client._generated, response)
+        response = await self._request(_retrieve_request(video_id))
+        parsed = self._parse(get_video._parse_response, response)
         return expect(parsed, VideoDetail, response)
 
     async def create(
@@ -276,18 +273,18 @@ class AsyncVideos:
         audio = describe_audio(audio_path)
         resolved = await self._avatars.retrieve(avatar)
         mode = choose_mode(resolved, full_background=None).mode
-        response = await self._client._request(_initialize_request(audio))
-        parsed = parse_body(initialize_media._parse_response, self._client._generated, response)
+        response = await self._request(_initialize_request(audio))
+        parsed = self._parse(initialize_media._parse_response, response)
         upload = expect(parsed, MediaInitializeResponse, response)
         put = RequestSpec(
             "uploadMedia",
             lambda: audio.aput_kwargs(upload.upload_url, on_upload_progress),
             idempotent=True,
-            send_key=self._client._same_origin(upload.upload_url),
+            send_key=self._same_origin(upload.upload_url),
         )
-        await self._client._request(put)
-        response = await self._client._request(_finalize_request(upload.media_id))
-        finalized = parse_body(finalize_media._parse_response, self._client._generated, response)
+        await self._request(put)
+        response = await self._request(_finalize_request(upload.media_id))
+        finalized = self._parse(finalize_media._parse_response, response)
         _check_finalized(expect(finalized, MediaFinalizeResponse, response), response)
         body = CreateVideoFromAudioRequest(avatar_id=resolved.id, name=name, media_id=upload.media_id)
         return await self._create(body, resolved, mode, name)
@@ -321,11 +318,11 @@ class AsyncVideos:
     async def _create(
         self, body: CreateVideoRequest | CreateVideoFromAudioRequest, avatar: Avatar, mode: Mode, name: str
     ) -> Job:
-        sent_at = self._client._clock.now()
-        response = await self._client._request(_create_request(body, name))
-        parsed = parse_body(create_video._parse_response, self._client._generated, response)
+        sent_at = self._clock.now()
+        response = await self._request(_create_request(body, name))
+        parsed = self._parse(create_video._parse_response, response)
         created = expect(parsed, CreateVideoResponse, response)
-        self._client._known_jobs.remember(created.job_id, mode=mode.name, sent_at=sent_at)
+        self._jobs._remember(created.job_id, mode=mode.name, sent_at=sent_at)
         logger.debug("created job %s (%s, avatar %s)", created.job_id, mode.name, avatar.id)
         return Job(id=created.job_id, name=name, avatar_id=avatar.id, mode=mode.name)
 
@@ -336,7 +333,7 @@ class AsyncVideos:
             if name is None:
                 name = (await self.retrieve(video_id)).name
             target = _named_target(target, video_id, name)
-        path = await self._client._stream(
+        path = await self._stream(
             _download_request(video_id), lambda response: write_body_async(response, target, on_progress)
         )
         logger.debug("downloaded video %s to %s", video_id, path)

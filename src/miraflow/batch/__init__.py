@@ -15,8 +15,12 @@ arrives), reconciles by name the creates a crash left unanswered (`reconcile`), 
 scheduler timed by the SDK's adaptive waiter (`scheduler`), slows the whole batch down on a 429 (`pacing`), and
 downloads each video atomically, verified by SHA-256 (`files`). Rerunning the same campaign in the same folder
 resumes it. `campaign_status` and `write_report` read a folder's ledger; `plan_campaign` is the dry run;
-`estimate_cost` the credits it would spend (an estimate from the spec's `x-pricing`). The
-command line is `miraflow batch` (`miraflow.batch.cli.batch_app`; `python -m miraflow.batch`).
+`estimate_cost` the credits it would spend (an estimate from the spec's `x-pricing`). A run returns a
+`CampaignResult` whose `outcome` says how it ended.
+
+A plain library on the SDK's public names only (`miraflow`, `miraflow.clock`, `miraflow.polling`, `miraflow.retries`,
+`miraflow.resolve`, `miraflow.modes`, `miraflow.filenames`): no typer, no private SDK module (tests/test_layers.py
+checks it). The command line is `miraflow batch` (`miraflow.cli.batch`), which maps outcomes and errors to exit codes.
 """
 
 from miraflow.batch.cost import CostEstimate, estimate_cost
@@ -28,7 +32,7 @@ from miraflow.batch.errors import (
     InvalidRowsError,
     LedgerConflictError,
 )
-from miraflow.batch.ledger import Ledger, LedgerRow, RowState
+from miraflow.batch.ledger import Ledger, LedgerError, LedgerRow, RowState
 from miraflow.batch.plan import Plan, plan_campaign
 from miraflow.batch.report import CampaignStatus, campaign_status, write_report
 from miraflow.batch.rows import Row, RowError, Validation, read_rows, validate_rows
@@ -36,6 +40,7 @@ from miraflow.batch.runner import (
     DEFAULT_CONCURRENCY,
     CampaignObserver,
     CampaignResult,
+    Outcome,
     run_campaign,
     run_campaign_sync,
 )
@@ -53,7 +58,9 @@ __all__ = [
     "InvalidRowsError",
     "Ledger",
     "LedgerConflictError",
+    "LedgerError",
     "LedgerRow",
+    "Outcome",
     "Plan",
     "Row",
     "RowError",

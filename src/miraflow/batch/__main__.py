@@ -1,10 +1,13 @@
-"""`python -m miraflow.batch ...`: the `miraflow batch` command on its own (`run`, `status`, `report`)."""
+"""`python -m miraflow.batch ...`: the `miraflow batch` command on its own (`run`, `status`, `report`).
+
+An entry point, not part of the library: it runs the CLI's `miraflow.cli.batch`.
+"""
 
 from __future__ import annotations
 
 import sys
 
-from miraflow.batch.cli import main
+from miraflow.cli.batch import main
 
 __all__: list[str] = []
 

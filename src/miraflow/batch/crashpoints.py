@@ -27,9 +27,10 @@ from collections.abc import AsyncIterator, Mapping
 import attrs
 import httpx
 
+from miraflow.environment import CRASH_ENV
+
 __all__ = ["CRASH_ENV", "POINTS", "CrashPoints", "CrashingTransport"]
 
-CRASH_ENV = "MIRAFLOW_BATCH_CRASH_AT"
 POINTS = ("intent", "response", "created", "poll", "download", "downloaded")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from miraflow._exceptions import MiraflowError
+from miraflow import MiraflowError
 
 if TYPE_CHECKING:
     from miraflow.batch.cost import CostEstimate

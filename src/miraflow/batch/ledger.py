@@ -17,8 +17,9 @@ pending ──▶ creating ──▶ created ──▶ complete ──▶ downlo
 - `skipped` is a row that was invalid when the campaign ran with `--skip-invalid`; fixed, it becomes `pending`.
 
 The database runs in WAL mode with `synchronous=FULL`: a committed transition survives a crash of the process (or of
-the machine), and a reader (`miraflow batch status`) never blocks the run. Every transition checks, in its own
-UPDATE, that the row is in a state it may leave that way; a bug trying another move raises `LedgerError`.
+the machine), and a reader (`miraflow batch status`) never blocks the run. Every transition is one write transaction
+(`BEGIN IMMEDIATE`: the row's state read, then its UPDATE, under the write lock) that checks the row is in a state
+it may leave that way; a bug trying another move raises `LedgerError`.
 """
 
 from __future__ import annotations
@@ -332,14 +333,6 @@ class Ledger:
         for record in cursor:
             yield LedgerRow._from_sql(record)
 
-    def keys(self, *states: RowState) -> list[int]:
-        """The keys of the rows in `states`, in order."""
-        marks = ", ".join("?" for _ in states)
-        cursor = self._db.execute(
-            f"SELECT key FROM rows WHERE state IN ({marks}) ORDER BY key", [state.value for state in states]
-        )
-        return [int(record[0]) for record in cursor]
-
     def counts(self) -> dict[RowState, int]:
         """How many rows are in each state (every state listed, zeros included). Kept as rows move: cheap."""
         return dict(self._counts)
@@ -421,17 +414,19 @@ class Ledger:
         return keys
 
     def _move(self, key: int, to: RowState, *, sources: Sequence[RowState] = (), **columns: Any) -> None:
-        record = self._db.execute("SELECT state FROM rows WHERE key = ?", (key,)).fetchone()
-        if record is None:
-            raise LedgerError(f"row {key}: no such row")
-        current = RowState(record[0])
-        if to not in TRANSITIONS[current] or (sources and current not in sources):
-            raise LedgerError(f"row {key}: cannot move from {current} to {to}")
-        assignments = "".join(f", {column} = ?" for column in columns)
-        self._db.execute(
-            f"UPDATE rows SET state = ?, updated_at = ?{assignments} WHERE key = ?",
-            (to.value, time.time(), *columns.values(), key),
-        )
+        """One transition: the row's state read and its UPDATE in one write transaction (`BEGIN IMMEDIATE`)."""
+        with _transaction(self._db):
+            record = self._db.execute("SELECT state FROM rows WHERE key = ?", (key,)).fetchone()
+            if record is None:
+                raise LedgerError(f"row {key}: no such row")
+            current = RowState(record[0])
+            if to not in TRANSITIONS[current] or (sources and current not in sources):
+                raise LedgerError(f"row {key}: cannot move from {current} to {to}")
+            assignments = "".join(f", {column} = ?" for column in columns)
+            self._db.execute(
+                f"UPDATE rows SET state = ?, updated_at = ?{assignments} WHERE key = ?",
+                (to.value, time.time(), *columns.values(), key),
+            )
         self._counts[current] -= 1
         self._counts[to] += 1
 

@@ -1,9 +1,9 @@
 """Pacing the whole campaign: a batch-wide pause after a 429, and a cap on the creates in flight that shrinks on one.
 
 Every request of a campaign (creates, status polls, video listings, downloads) first waits at the `RateGate`. A 429
-anywhere pauses the gate for the server's `Retry-After` (or an exponential backoff without one, both decided by the
-SDK's `retry_delay`), so the whole batch slows down at once instead of each request retrying on its own. The
-`CreateLimiter` keeps at most `--concurrency` creates in flight; a 429 on a create halves that (down to one), and
+anywhere pauses the gate for the server's `Retry-After` (or an exponential backoff without one, both decided by
+`miraflow.retries.delay_after`), so the whole batch slows down at once instead of each request retrying on its own.
+The `CreateLimiter` keeps at most `--concurrency` creates in flight; a 429 on a create halves that (down to one), and
 each accepted create grows it back by a fraction (additive increase, multiplicative decrease).
 """
 
@@ -14,12 +14,10 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
-
-from miraflow._clock import AsyncClock
-from miraflow._exceptions import APIStatusError
-from miraflow._logging import logger
-from miraflow._retry import retry_delay
+from miraflow import APIStatusError
+from miraflow.batch.logs import logger
+from miraflow.clock import AsyncClock
+from miraflow.retries import delay_after
 
 __all__ = ["CreateLimiter", "RateGate"]
 
@@ -47,8 +45,7 @@ class RateGate:
 
     def rate_limited(self, error: APIStatusError) -> float:
         """Pause after the 429 `error`, honouring its `Retry-After`; return the pause in seconds."""
-        headers = error.response.headers if error.response is not None else httpx.Headers()
-        delay = retry_delay(self._strikes, headers=headers, rng=self._rng)
+        delay = delay_after(error, self._strikes, rng=self._rng)
         self._strikes += 1
         self.pause(delay)
         logger.debug("batch: 429 from the API; pausing every request for %.3f s", delay)

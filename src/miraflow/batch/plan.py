@@ -7,42 +7,25 @@ in total, which the service spreads over its render slots. It creates nothing an
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
-from miraflow._client import AsyncMiraflow
-from miraflow._exceptions import APIError, APIStatusError
-from miraflow._retry import is_transient, retry_delay
+from miraflow import AsyncMiraflow
 from miraflow.batch.rows import RawRow, Validation, read_rows, validate_rows, wants_voices
+from miraflow.clock import AsyncClock, AsyncSystemClock
+from miraflow.retries import retry_async
 from miraflow.spec import lifecycle
 from miraflow.types import Avatar, Voice
 
-__all__ = ["Catalog", "ModePlan", "Plan", "load_catalog", "plan_campaign", "with_retries"]
+__all__ = ["Catalog", "ModePlan", "Plan", "load_catalog", "plan_campaign"]
 
-T = TypeVar("T")
-
-_READ_ATTEMPTS = 6
-
-
-async def with_retries(call: Callable[[], Awaitable[T]], *, attempts: int = _READ_ATTEMPTS) -> T:
-    """Run a read-only request, again after a transient failure (honouring Retry-After), up to `attempts` times."""
-    rng = random.Random()
-    for attempt in range(attempts):
-        try:
-            return await call()
-        except APIError as error:
-            if not is_transient(error) or attempt + 1 >= attempts:
-                raise
-            response = error.response if isinstance(error, APIStatusError) else None
-            headers = response.headers if response is not None else None
-            await asyncio.sleep(retry_delay(attempt, headers=headers, rng=rng))  # Retry-After honoured
-    raise AssertionError("unreachable")  # pragma: no cover
+READ_ATTEMPTS = 6
+"""How often a read-only request (the listings) is tried before its transient failure ends the run."""
 
 
 @attrs.frozen
@@ -53,10 +36,23 @@ class Catalog:
     voices: tuple[Voice, ...] | None
 
 
-async def load_catalog(client: AsyncMiraflow, rows: Sequence[RawRow]) -> Catalog:
-    """List the account's avatars (fresh, not cached) and, if any row names a voice, its voices."""
-    avatars = await with_retries(lambda: client.avatars.list(refresh=True))
-    voices = await with_retries(client.voices.list) if wants_voices(rows) else None
+async def load_catalog(
+    client: AsyncMiraflow,
+    rows: Sequence[RawRow],
+    *,
+    clock: AsyncClock | None = None,
+    rng: random.Random | None = None,
+) -> Catalog:
+    """List the account's avatars (fresh, not cached) and, if any row names a voice, its voices.
+
+    Each listing is tried again after a transient failure (Retry-After honoured), sleeping on `clock`.
+    """
+    clock = clock if clock is not None else AsyncSystemClock()
+    rng = rng if rng is not None else random.Random()
+    avatars = await retry_async(lambda: client.avatars.list(refresh=True), attempts=READ_ATTEMPTS, clock=clock, rng=rng)
+    voices = None
+    if wants_voices(rows):
+        voices = await retry_async(client.voices.list, attempts=READ_ATTEMPTS, clock=clock, rng=rng)
     return Catalog(tuple(avatars), None if voices is None else tuple(voices))
 
 

@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import attrs
 
-from miraflow._constants import POLL_MIN_INTERVAL
-from miraflow._exceptions import APIError, RateLimitError
-from miraflow._logging import logger
-from miraflow._retry import is_transient, retry_delay
+from miraflow import APIError, RateLimitError
+from miraflow.batch.logs import logger
 from miraflow.batch.naming import token_in
 from miraflow.batch.pacing import RateGate
+from miraflow.clock import AsyncClock
+from miraflow.polling import POLL_MIN_INTERVAL
+from miraflow.retries import retry_async
 from miraflow.spec import lifecycle
 from miraflow.types import Video
 
@@ -53,8 +53,8 @@ _MAX_LIST_FAILURES = 8
 class Suspect:
     """A row whose create may have made a job: its key, the token its video's name carries, its mode and create order.
 
-    `intent_at` is when the intent to create was committed (seconds since the epoch). `recheck` marks a row already
-    found ambiguous by an earlier run: one look, no more waiting.
+    `intent_at` is when the intent to create was committed, on the run's clock (monotonic seconds). `recheck` marks a
+    row already found ambiguous by an earlier run: one look, no more waiting.
     """
 
     key: int
@@ -102,9 +102,9 @@ class Reconciler:
         prior_open: PriorOpen,
         on_found: Callable[[Suspect, Video], object],
         on_missing: Callable[[Suspect], object],
+        clock: AsyncClock,
         time_scale: float = 1.0,
-        wall: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         self._list = list_videos
         self._gate = gate
@@ -112,10 +112,9 @@ class Reconciler:
         self._on_found = on_found
         self._on_missing = on_missing
         self._time_scale = time_scale
-        self._wall = wall
-        self._sleep = sleep
+        self._clock = clock
         self._suspects: dict[int, Suspect] = {}
-        self._rng = random.Random()
+        self._rng = rng if rng is not None else random.Random()
         self._wake = asyncio.Event()
         self._closed = False
         self.sweeps = 0
@@ -143,29 +142,27 @@ class Reconciler:
         return max(suspect.intent_at, suspect.clear_at) + give_up_after(suspect.mode, self._time_scale)
 
     async def run(self) -> None:
-        """Sweep until closed and every suspect is resolved."""
-        failures = 0
+        """Sweep until closed and every suspect is resolved.
+
+        A sweep whose listing fails transiently is tried again (the SDK's `retry_async`: Retry-After honoured, a 429
+        pausing the whole batch); it raises the listing's error once that fails for good.
+        """
         while self._suspects or not self._closed:
             if not self._suspects:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
             self._wake.clear()
-            try:
-                await self.sweep()
-            except APIError as error:
-                failures += 1
-                if not is_transient(error) or failures >= _MAX_LIST_FAILURES:
-                    raise
-                if isinstance(error, RateLimitError):
-                    self._gate.rate_limited(error)
-                delay = retry_delay(failures - 1, rng=self._rng)
-                logger.debug("batch: listing videos failed (%s); again in %.2f s", type(error).__name__, delay)
-                await self._sleep(delay)
-                continue
-            failures = 0
+            await retry_async(
+                self.sweep, attempts=_MAX_LIST_FAILURES, clock=self._clock, rng=self._rng, on_retry=self._listing_failed
+            )
             if self._suspects:
                 await self._nap(self._next_sweep_in())
+
+    def _listing_failed(self, error: APIError, delay: float) -> None:
+        if isinstance(error, RateLimitError):
+            self._gate.rate_limited(error)
+        logger.debug("batch: listing videos failed (%s); again in %.2f s", type(error).__name__, delay)
 
     async def sweep(self) -> None:
         """List the account's videos once; resolve every suspect found, and every one past its deadline."""
@@ -173,7 +170,7 @@ class Reconciler:
         self.sweeps += 1
         videos = await self._list()
         self._gate.succeeded()
-        now = self._wall()
+        now = self._clock.now()
         found = find_tokens(videos, {suspect.token for suspect in self._suspects.values()})
         for suspect in list(self._suspects.values()):
             video = found.get(suspect.token)
@@ -192,7 +189,7 @@ class Reconciler:
         modes = lifecycle().modes
         shortest = min(modes[suspect.mode].duration.min for suspect in self._suspects.values())
         interval = max(POLL_MIN_INTERVAL, shortest / 2) * self._time_scale
-        now = self._wall()
+        now = self._clock.now()
         deadlines = [d for suspect in self._suspects.values() if (d := self.deadline(suspect)) is not None]
         if deadlines:
             interval = min(interval, max(0.0, min(deadlines) - now))
@@ -201,7 +198,7 @@ class Reconciler:
     async def _nap(self, seconds: float) -> None:
         """Sleep `seconds`, or less if a suspect is added (it gets a first look at once)."""
         waker = asyncio.ensure_future(self._wake.wait())
-        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
         try:
             await asyncio.wait({waker, sleeper}, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -15,14 +15,15 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
-from miraflow._avatars import find_avatar
-from miraflow._download import safe_filename
-from miraflow._exceptions import AmbiguousAvatarError, ModeNotSupportedError
-from miraflow._modes import choose_mode
+from miraflow import AmbiguousNameError, ModeNotSupportedError
 from miraflow.batch.table import ColumnValues, read_table
+from miraflow.filenames import safe_filename
+from miraflow.modes import choose_mode
+from miraflow.resolve import Kind, Named, find_by_ref
 from miraflow.types import Avatar, Voice
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "validate_rows",
     "wants_voices",
 ]
+
+N = TypeVar("N", bound=Named)
 
 REQUIRED_COLUMNS = ("avatar", "text", "name")
 OPTIONAL_COLUMNS = ("full_background", "voice")
@@ -245,14 +248,19 @@ def _avatar(ref: str, avatars: Sequence[Avatar], problems: list[str]) -> Avatar 
     if not ref:
         problems.append("empty avatar")
         return None
+    known = ", ".join(sorted({avatar.name for avatar in avatars})[:8])
+    return _lookup(ref, avatars, "avatar", problems, hint=f" (the account has: {known})" if known else "")
+
+
+def _lookup(ref: str, items: Sequence[N], kind: Kind, problems: list[str], *, hint: str = "") -> N | None:
+    """The item `ref` names by the SDK's one rule (`miraflow.resolve`), or None with the problem noted."""
     try:
-        found = find_avatar(ref, avatars)
-    except AmbiguousAvatarError as exc:
+        found = find_by_ref(ref, items, kind=kind)
+    except AmbiguousNameError as exc:
         problems.append(str(exc))
         return None
     if found is None:
-        known = ", ".join(sorted({avatar.name for avatar in avatars})[:8])
-        problems.append(f"unknown avatar {ref!r} (the account has: {known})" if known else f"unknown avatar {ref!r}")
+        problems.append(f"unknown {kind} {ref!r}{hint}")
     return found
 
 
@@ -262,14 +270,5 @@ def _voice(ref: str, voices: Sequence[Voice] | None, problems: list[str]) -> str
     if voices is None:
         problems.append(f"voice {ref!r} cannot be checked: the account's voices were not listed")
         return None
-    for voice in voices:
-        if voice.id == ref:
-            return voice.id
-    matches = [voice for voice in voices if voice.name.casefold() == ref.casefold()]
-    if len(matches) == 1:
-        return matches[0].id
-    if matches:
-        problems.append(f"{len(matches)} voices are named {ref!r}; give the voice's id instead")
-    else:
-        problems.append(f"unknown voice {ref!r}")
-    return None
+    found = _lookup(ref, voices, "voice", problems)
+    return None if found is None else found.id

@@ -22,23 +22,22 @@ the creates in flight to be answered and recorded, and returns with `interrupted
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
 import attrs
 
-from miraflow._client import AsyncMiraflow
-from miraflow._clock import AsyncClock, AsyncSystemClock
-from miraflow._exceptions import (
+from miraflow import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
     APIStatusError,
+    AsyncMiraflow,
     AuthenticationError,
     IncompleteBodyError,
     InsufficientCreditsError,
@@ -48,17 +47,19 @@ from miraflow._exceptions import (
     NotFoundError,
     RateLimitError,
 )
-from miraflow._retry import is_transient, retry_delay
 from miraflow.batch.crashpoints import CrashPoints
 from miraflow.batch.errors import InvalidRowsError
 from miraflow.batch.files import file_digest, folder_lock, remove_partial_files
 from miraflow.batch.ledger import Ledger, LedgerRow, RowState
+from miraflow.batch.logs import logger
 from miraflow.batch.naming import video_token
 from miraflow.batch.pacing import CreateLimiter, RateGate
 from miraflow.batch.plan import load_catalog
 from miraflow.batch.reconcile import Reconciler, Suspect
 from miraflow.batch.rows import read_rows, validate_rows
 from miraflow.batch.scheduler import PollScheduler, WaitingJob
+from miraflow.clock import AsyncClock, AsyncSystemClock
+from miraflow.retries import delay_after, is_transient, retry_async
 from miraflow.spec import lifecycle
 from miraflow.types import Avatar, JobStatus, Video
 
@@ -66,7 +67,7 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "CampaignObserver",
     "CampaignResult",
-    "open_states",
+    "Outcome",
     "run_campaign",
     "run_campaign_sync",
 ]
@@ -75,15 +76,22 @@ DEFAULT_CONCURRENCY = 4
 _DOWNLOAD_ATTEMPTS = 6
 _CONNECT_FAILURES = 8  # creates in a row that could not reach the service before the run gives up
 
-logger = logging.getLogger("miraflow.batch")
 
 _UNFINISHED = (RowState.PENDING, RowState.CREATING, RowState.CREATED, RowState.COMPLETE)
 _PROBLEMS = (RowState.FAILED, RowState.AMBIGUOUS, RowState.SKIPPED, *_UNFINISHED)
 
 
-def open_states() -> tuple[RowState, ...]:
-    """The states of rows a run still has work for."""
-    return _UNFINISHED
+class Outcome(StrEnum):
+    """How a run ended, in one word; the CLI maps it to its exit code (`miraflow.cli.errors`)."""
+
+    DONE = "done"
+    """Every row downloaded (or skipped as invalid)."""
+    ROWS_FAILED = "rows_failed"
+    """Every row settled, but some failed or are ambiguous."""
+    UNFINISHED = "unfinished"
+    """Rows were left with work to do (creating halted, or the API could not be worked with): rerun to resume."""
+    INTERRUPTED = "interrupted"
+    """`stop` ended the run: rerun to resume."""
 
 
 class CampaignObserver(Protocol):
@@ -126,15 +134,15 @@ class CampaignResult:
         return sum(self.counts[state] for state in _UNFINISHED)
 
     @property
-    def exit_code(self) -> int:
-        """The CLI's exit code: 130 interrupted, 1 unfinished (an API problem), 3 some rows failed, else 0."""
+    def outcome(self) -> Outcome:
+        """How the run ended: interrupted, unfinished (halted or rows left), some rows failed, or done."""
         if self.interrupted:
-            return 130
+            return Outcome.INTERRUPTED
         if self.halted or self.unfinished:
-            return 1
+            return Outcome.UNFINISHED
         if self.counts[RowState.FAILED] or self.counts[RowState.AMBIGUOUS]:
-            return 3
-        return 0
+            return Outcome.ROWS_FAILED
+        return Outcome.DONE
 
     def to_json(self) -> dict[str, object]:
         """The summary as JSON (what `batch run --json` prints)."""
@@ -156,7 +164,7 @@ class CampaignResult:
                 "videoLists": self.list_calls,
                 "downloads": self.downloads,
             },
-            "exitCode": self.exit_code,
+            "outcome": str(self.outcome),
         }
 
 
@@ -174,6 +182,7 @@ async def run_campaign(
     observer: CampaignObserver | None = None,
     stop: asyncio.Event | None = None,
     crash_points: CrashPoints | None = None,
+    clock: AsyncClock | None = None,
 ) -> CampaignResult:
     """Run (or resume) the campaign of `file` in the folder `out`; return how it ended.
 
@@ -190,14 +199,16 @@ async def run_campaign(
     if a row is invalid and `skip_invalid` is false, `CampaignFileError` for a file that is not a campaign,
     `LedgerConflictError` if `out` holds a campaign the file contradicts, `CampaignBusyError` if another run holds
     `out`, and the SDK's errors when the API cannot be worked with (the ledger stays consistent: rerun to resume).
+    `clock` (default: the system's) is the one clock the run's scheduler, rate gate and reconciler share.
     """
+    clock = clock if clock is not None else AsyncSystemClock()
     folder = Path(out)
     raw = read_rows(file)
     own = client is None
     if client is None:
         client = AsyncMiraflow(api_key, base_url=base_url, max_retries=0)
     try:
-        catalog = await load_catalog(client, raw)
+        catalog = await load_catalog(client, raw, clock=clock)
         validation = validate_rows(raw, avatars=catalog.avatars, voices=catalog.voices)
         if validation.errors and not skip_invalid:
             raise InvalidRowsError(validation.errors)
@@ -215,6 +226,7 @@ async def run_campaign(
                 observer=observer,
                 stop=stop if stop is not None else asyncio.Event(),
                 crash=crash_points if crash_points is not None else CrashPoints(),
+                clock=clock,
             )
             return await run.run()
     finally:
@@ -243,7 +255,7 @@ class _Run:
         observer: CampaignObserver | None,
         stop: asyncio.Event,
         crash: CrashPoints,
-        clock: AsyncClock | None = None,
+        clock: AsyncClock,
     ) -> None:
         self.client = client
         self.ledger = ledger
@@ -255,7 +267,7 @@ class _Run:
         self.observer = observer
         self.stop = stop
         self.crash = crash
-        self.clock = clock if clock is not None else AsyncSystemClock()
+        self.clock = clock
         self.rng = random.Random()
         self.gate = RateGate(self.clock, rng=self.rng)
         self.limiter = CreateLimiter(concurrency)
@@ -276,7 +288,9 @@ class _Run:
             prior_open=self._prior_open,
             on_found=self._found,
             on_missing=self._missing,
+            clock=self.clock,
             time_scale=time_scale,
+            rng=self.rng,
         )
         self.pending: deque[int] = deque()
         self.pending_added = asyncio.Event()
@@ -296,7 +310,7 @@ class _Run:
     # --- the run ---------------------------------------------------------------------------------------------------
 
     async def run(self) -> CampaignResult:
-        started = time.monotonic()
+        started = self.clock.now()
         remove_partial_files(self.folder)
         self.ledger.reset_refused()
         await self._resume()
@@ -332,7 +346,7 @@ class _Run:
             problems=tuple(self.ledger.rows(*_PROBLEMS)),
             interrupted=interrupted,
             halted=self.halted,
-            elapsed=time.monotonic() - started,
+            elapsed=self.clock.now() - started,
             creates=self.creates_sent,
             status_calls=self.scheduler.polls,
             list_calls=self.reconciler.sweeps,
@@ -391,7 +405,8 @@ class _Run:
     def _suspect(self, row: LedgerRow, *, recheck: bool = False) -> Suspect:
         assert row.intent_seq is not None and row.intent_at is not None
         token = video_token(self.ledger.campaign_id, row.key, row.attempt)
-        return Suspect(row.key, token, row.mode, row.intent_seq, row.intent_at, recheck=recheck)
+        intent_at = self.clock.now() - max(0.0, time.time() - row.intent_at)  # the ledger keeps wall time
+        return Suspect(row.key, token, row.mode, row.intent_seq, intent_at, recheck=recheck)
 
     def _changed(self) -> None:
         """A row moved: tell the observer, and end the run once no row has work left."""
@@ -488,7 +503,7 @@ class _Run:
             if self.connect_failures >= _CONNECT_FAILURES:
                 self._abort(error)
             else:
-                self.gate.pause(retry_delay(self.connect_failures - 1, rng=self.rng))
+                self.gate.pause(delay_after(error, self.connect_failures - 1, rng=self.rng))
                 self._requeue(key)
         elif isinstance(error, AuthenticationError):
             self.ledger.mark_pending(key)
@@ -561,6 +576,11 @@ class _Run:
 
     # --- downloading -----------------------------------------------------------------------------------------------
 
+    def _request_failed(self, error: APIError, delay: float) -> None:
+        """A request failed: a 429 pauses the whole batch."""
+        if isinstance(error, RateLimitError):
+            self.gate.rate_limited(error)
+
     async def _downloader(self) -> None:
         while True:
             key = await self.downloads.get()
@@ -570,30 +590,34 @@ class _Run:
         row = self.ledger.get(key)
         assert row.video_id is not None
         target = self.folder / row.file
-        attempt = 0
-        while True:
+
+        video_id = row.video_id
+
+        async def download() -> None:
             await self.gate.wait()
-            try:
-                await self.client.videos.download(row.video_id, target)
-                break
-            except APIError as error:
-                if isinstance(error, AuthenticationError):
-                    self._abort(error)
-                    return
-                if isinstance(error, RateLimitError):
-                    self.gate.rate_limited(error)
-                if isinstance(error, NotFoundError) or not (is_transient(error) or _incomplete(error)):
-                    self.ledger.mark_failed(key, "download", f"the download failed: {error.message}")
-                    self._changed()
-                    return
-                attempt += 1
-                if attempt >= _DOWNLOAD_ATTEMPTS:
-                    logger.debug("row %d: giving up downloading for this run (%s)", key, error)
-                    self.abandoned.add(key)
-                    self._changed()
-                    return
-                headers = error.response.headers if isinstance(error, APIStatusError) and error.response else None
-                await self.clock.sleep(retry_delay(attempt - 1, headers=headers, rng=self.rng))
+            await self.client.videos.download(video_id, target)
+
+        try:
+            await retry_async(
+                download,
+                attempts=_DOWNLOAD_ATTEMPTS,
+                clock=self.clock,
+                rng=self.rng,
+                retryable=_download_retryable,
+                on_retry=self._request_failed,
+            )
+        except AuthenticationError as error:
+            self._abort(error)
+            return
+        except APIError as error:
+            self._request_failed(error, 0.0)
+            if _download_retryable(error):
+                logger.debug("row %d: giving up downloading for this run (%s)", key, error)
+                self.abandoned.add(key)
+            else:
+                self.ledger.mark_failed(key, "download", f"the download failed: {error.message}")
+            self._changed()
+            return
         self.gate.succeeded()
         self.crash.reached("downloaded")
         digest, size = await asyncio.to_thread(file_digest, target)
@@ -608,5 +632,8 @@ def _expected_seconds(mode: str) -> float:
     return 0.0 if info is None else (info.duration.min + info.duration.max) / 2
 
 
-def _incomplete(error: APIError) -> bool:
-    return isinstance(error, IncompleteBodyError)
+def _download_retryable(error: APIError) -> bool:
+    """Whether a failed download is tried again: a transient failure or a body cut short; never a 404 or a 401."""
+    if isinstance(error, NotFoundError | AuthenticationError):
+        return False
+    return is_transient(error) or isinstance(error, IncompleteBodyError)

@@ -1,6 +1,6 @@
 """One polling scheduler for every waiting job of a campaign, timed by the SDK's adaptive waiter.
 
-Each job the scheduler follows has the SDK's own `WaitState` around a `PollPlanner` (`miraflow._waiter`): the same
+Each job the scheduler follows has the SDK's own `WaitState` around a `PollPlanner` (`miraflow.polling`): the same
 estimate of the finish from the mode's duration range, the observed progress and the render's start, the same
 handling of every terminal state of the spec's lifecycle and of transient failures (with Retry-After). What the
 scheduler adds is the batch: one loop and one timer heap for all jobs instead of one loop per job, a bounded number of
@@ -33,26 +33,39 @@ import asyncio
 import heapq
 import random
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any
 
 import attrs
 
-from miraflow._clock import AsyncClock
-from miraflow._constants import POLL_LAG_BUDGET, POLL_MAX_INTERVAL
-from miraflow._exceptions import APIError, JobFailedError, RateLimitError
-from miraflow._logging import logger
-from miraflow._waiter import PollPlanner, WaitState
+from miraflow import APIError, JobFailedError, RateLimitError
+from miraflow.batch.logs import logger
 from miraflow.batch.pacing import RateGate
+from miraflow.clock import AsyncClock
+from miraflow.polling import POLL_LAG_BUDGET, POLL_MAX_INTERVAL, WaitState, new_planner
 from miraflow.spec import lifecycle
 from miraflow.types import JobStatus
 
-__all__ = ["DEFAULT_POLLS_IN_FLIGHT", "QUEUE_GENERATIONS", "RELAXED_LAG", "PollScheduler", "WaitingJob"]
+__all__ = ["DEFAULT_POLLS_IN_FLIGHT", "QUEUE_GENERATIONS", "RELAXED_LAG", "Phase", "PollScheduler", "WaitingJob"]
 
 DEFAULT_POLLS_IN_FLIGHT = 8
 RELAXED_LAG = 6.0
 """How much later than a lone waiter a job may be seen finished while the campaign has long to go behind it."""
 QUEUE_GENERATIONS = 2
 """... that is, while at least this many queued jobs per rendering one wait behind it."""
+
+
+class Phase(Enum):
+    """Where a followed job stands, as far as the scheduler knows."""
+
+    UNSEEN = "unseen"
+    """Never seen and never inferred: it may or may not be queued."""
+    QUEUED = "queued"
+    """Seen queued, or parked behind a job seen queued."""
+    RUNNING = "running"
+    """Seen rendering, or inferred to have started."""
+    DONE = "done"
+    """Seen in a terminal state (or its status cannot be had): no longer followed."""
 
 
 @attrs.define(eq=False)
@@ -68,11 +81,10 @@ class WaitingJob:
     seq: int
     sent_at: float
     wait: WaitState | None = attrs.field(default=None, repr=False)
-    started: bool = False  # seen rendering, or inferred to have started
+    phase: Phase = Phase.UNSEEN  # changed only by `PollScheduler._enter`, which keeps the index by phase with it
     queued_since: float | None = None  # seen queued (or parked behind a queued job) at this moment
     last_running: float | None = None  # the last poll that saw it rendering
     timer: int = 0  # generation of its pending timer; 0: none (entries of older generations are stale)
-    done: bool = False
 
 
 Fetch = Callable[[str], Awaitable[JobStatus]]
@@ -116,12 +128,10 @@ class PollScheduler:
         self._rng = rng if rng is not None else random.Random()
         self._max_in_flight = max_in_flight
         self._lifecycle = lifecycle()
-        self._jobs: dict[int, WaitingJob] = {}
+        self._jobs: dict[int, WaitingJob] = {}  # every job followed (not done)
+        self._phases: dict[Phase, dict[int, WaitingJob]] = {phase: {} for phase in Phase if phase is not Phase.DONE}
         self._timers: list[tuple[float, int, int, int]] = []  # (due, seq, generation, key)
-        self._queued: list[tuple[int, int]] = []  # (seq, key) of jobs known to be queued; lazily cleaned
-        self._unseen: dict[int, WaitingJob] = {}  # never seen, never inferred: may or may not be queued
-        self._queued_keys: set[int] = set()  # known to be queued
-        self._running: set[int] = set()  # known (or inferred) to be rendering
+        self._queued: list[tuple[int, int]] = []  # (seq, key) of queued jobs, in create order; lazily cleaned
         self._generation = 0
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -144,7 +154,7 @@ class PollScheduler:
             self._mark_queued(job, now)
             self._tend_head(now)
         else:
-            self._unseen[job.key] = job
+            self._enter(job, Phase.UNSEEN)
             self._start(job, started_after=job.sent_at, now=now, inferred=False)
         self._wake.set()
 
@@ -222,7 +232,7 @@ class PollScheduler:
             self._failed_poll(job, wait, error)
             return
         self._gate.succeeded()
-        if not job.done:
+        if job.phase is not Phase.DONE:
             self._observe(job, wait, status)
 
     def _failed_poll(self, job: WaitingJob, wait: WaitState, error: APIError) -> None:
@@ -235,9 +245,9 @@ class PollScheduler:
             self._finish(job)
             self._on_error(job, fatal)
             return
-        if job.done or job.wait is not wait:
+        if job.phase is Phase.DONE or job.wait is not wait:
             return
-        if job.key in self._queued_keys:  # a queued job: only the first one has a timer
+        if job.phase is Phase.QUEUED:  # a queued job: only the first one has a timer
             self._tend_head(now)
             return
         self._schedule(job, now + wait.sleep_before_poll(now))
@@ -261,9 +271,8 @@ class PollScheduler:
             return
         self._retune(wait)
         wait.on_status(status, now)  # records the reading in the planner; never raises for a running job
-        self._unseen.pop(job.key, None)
         if status.status == self._lifecycle.initial:  # queued
-            if job.started:
+            if job.phase is Phase.RUNNING:
                 logger.debug("job %s: inferred to have started, but still queued", job.job_id)
             job.wait = wait  # this waiter saw it queued: its planner knows the render starts later than now
             job.timer = 0
@@ -285,14 +294,14 @@ class PollScheduler:
         while self._queued:
             _, key = self._queued[0]
             job = self._jobs.get(key)
-            if job is not None and key in self._queued_keys:
+            if job is not None and job.phase is Phase.QUEUED:
                 return job
             heapq.heappop(self._queued)
         return None
 
     def _park_after(self, queued: WaitingJob, now: float) -> None:
         """`queued` was seen queued: every unseen job created after it is queued too. Stop polling them."""
-        for job in [job for job in self._unseen.values() if job.seq > queued.seq]:
+        for job in [job for job in self._phases[Phase.UNSEEN].values() if job.seq > queued.seq]:
             job.timer = 0
             self._mark_queued(job, now)
 
@@ -322,7 +331,8 @@ class PollScheduler:
             return
         wait = head.wait
         if wait is None:
-            wait = head.wait = self._wait_state(head, started_after=head.queued_since or now, now=now)
+            since = head.queued_since if head.queued_since is not None else now
+            wait = head.wait = self._wait_state(head, started_after=since, now=now)
         fallback = POLL_MAX_INTERVAL * self._time_scale
         self._schedule(head, now + max(wait.sleep_before_poll(now), fallback))
 
@@ -336,8 +346,8 @@ class PollScheduler:
         self._schedule(job, now + job.wait.sleep_before_poll(now))
 
     def _wait_state(self, job: WaitingJob, *, started_after: float, now: float) -> WaitState:
-        planner = PollPlanner(
-            duration=self._lifecycle.mode(job.mode).duration,
+        planner = new_planner(
+            job.mode,
             started_after=started_after,
             rng=self._rng,
             time_scale=self._time_scale,
@@ -347,7 +357,8 @@ class PollScheduler:
 
     def _relaxed(self) -> bool:
         """Whether enough jobs queue for a finish seen later to delay nothing (see the module's docstring)."""
-        return len(self._queued_keys) >= QUEUE_GENERATIONS * max(1, len(self._running))
+        queued, running = len(self._phases[Phase.QUEUED]), len(self._phases[Phase.RUNNING])
+        return queued >= QUEUE_GENERATIONS * max(1, running)
 
     def _lag_budget(self) -> float:
         """The waiter's lag budget (unscaled), relaxed while enough jobs queue."""
@@ -355,8 +366,7 @@ class PollScheduler:
 
     def _retune(self, wait: WaitState) -> None:
         """Give a job's planner the lag budget the campaign allows now (the queue may have grown or drained)."""
-        planner = wait.planner
-        planner.lag_budget = max(self._lag_budget() * self._time_scale, planner.min_interval)
+        wait.planner.set_lag_budget(self._lag_budget())
 
     def _schedule(self, job: WaitingJob, due: float) -> None:
         self._generation += 1
@@ -364,27 +374,26 @@ class PollScheduler:
         heapq.heappush(self._timers, (due, job.seq, job.timer, job.key))
         self._wake.set()
 
+    def _enter(self, job: WaitingJob, phase: Phase) -> None:
+        """The one place a job changes phase: its `phase` and the index by phase move together."""
+        if job.phase is not Phase.DONE:
+            self._phases[job.phase].pop(job.key, None)
+        job.phase = phase
+        if phase is not Phase.DONE:
+            self._phases[phase][job.key] = job
+
     def _mark_queued(self, job: WaitingJob, now: float) -> None:
-        job.started = False
         job.queued_since = now
-        self._unseen.pop(job.key, None)
-        self._running.discard(job.key)
-        if job.key not in self._queued_keys:
-            self._queued_keys.add(job.key)
+        if job.phase is not Phase.QUEUED:
             heapq.heappush(self._queued, (job.seq, job.key))
+            self._enter(job, Phase.QUEUED)
 
     def _mark_started(self, job: WaitingJob) -> None:
-        job.started = True
         job.queued_since = None
-        self._unseen.pop(job.key, None)
-        self._queued_keys.discard(job.key)
-        self._running.add(job.key)
+        self._enter(job, Phase.RUNNING)
 
     def _finish(self, job: WaitingJob) -> None:
-        job.done = True
         job.timer = 0
         self._jobs.pop(job.key, None)
-        self._unseen.pop(job.key, None)
-        self._queued_keys.discard(job.key)
-        self._running.discard(job.key)
+        self._enter(job, Phase.DONE)
         self._wake.set()

@@ -3,7 +3,9 @@
 `main()` is the console script (`miraflow = "miraflow.cli:main"`); `app` is the typer app, for typer's test runner.
 Modules: `app` (the commands), `errors` (failures as one line and an exit code), `output` (tables, JSON, progress
 bars), `connection` (the SDK client from options or the environment), `demo` (`miraflow demo`), `simulator` (the
-local simulator as a subprocess: `miraflow mock` and the demo's), `mp4` (a video's length, for the demo's summary).
+local simulator as a subprocess: `miraflow mock` and the demo's), `mp4` (a video's length, for the demo's summary),
+`batch` (`miraflow batch`: campaigns, on the `miraflow.batch` library), `campaign_progress` (its live display) and
+`folders` (the folders commands write into, created before anything costs credits).
 """
 
 from miraflow.cli.app import app, main

@@ -21,26 +21,25 @@ import attrs
 import typer
 from typer.core import TyperGroup
 
-from miraflow import Avatar, Job, JobStatus, Miraflow, MiraflowError, ModeNotSupportedError, Voice, __version__
-from miraflow.base_url import BASE_URL_ENV
-from miraflow.batch.cli import batch_app
+from miraflow import Avatar, Job, JobStatus, Miraflow, MiraflowError, __version__
 from miraflow.cli import demo as demo_flow
+from miraflow.cli.batch import batch_app
 from miraflow.cli.connection import connect
 from miraflow.cli.durations import DURATION_METAVAR, duration_option
 from miraflow.cli.errors import (
-    API_KEY_ENV,
     EXIT_CODES_HELP,
     ClickException,
     CLIError,
-    ExitCode,
-    Failure,
     Reporter,
     emit,
+    interrupted,
     reporting,
     usage_failure,
 )
+from miraflow.cli.folders import output_folder
 from miraflow.cli.output import Output, human_size, job_json, state_label, status_json
 from miraflow.cli.simulator import run_mock
+from miraflow.environment import API_KEY_ENV, BASE_URL_ENV, TIME_SCALE_ENV
 
 __all__ = ["app", "main"]
 
@@ -75,8 +74,9 @@ class MiraflowGroup(TyperGroup):
             if failure is not None:
                 emit(failure)
         except (typer.Abort, KeyboardInterrupt, EOFError):
-            emit(Failure("interrupted", ExitCode.INTERRUPTED))
-            code = ExitCode.INTERRUPTED
+            failure = interrupted()
+            emit(failure)
+            code = failure.code
         if standalone_mode:
             sys.exit(code)
         return code
@@ -93,7 +93,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# `miraflow batch ...`: campaigns, from miraflow.batch, which takes its own connection options.
+# `miraflow batch ...`: campaigns (cli/batch.py, on the miraflow.batch library), which take their own options.
 app.add_typer(batch_app, name="batch", help="Campaigns: one video per row of a CSV or JSONL file, each created once.")
 
 _CONNECTION = "Connection"
@@ -135,6 +135,7 @@ TimeScaleOption = Annotated[
         "--time-scale",
         min=1e-6,
         metavar="S",
+        envvar=TIME_SCALE_ENV,
         help="For a simulator started with --time-scale S: scales the waiter's intervals and expected durations.",
     ),
 ]
@@ -280,17 +281,14 @@ def create(
         title = name or _name_from(script)
         with _connect(ctx, reporter, api_key, base_url) as client:
             chosen = client.avatars.retrieve(avatar)
-            voice_id = _voice_id(client, voice) if voice else None
-            try:
-                job = client.videos.create(
-                    avatar=chosen,
-                    text=script,
-                    name=title,
-                    full_background=True if full_background else None,
-                    voice=voice_id,
-                )
-            except ModeNotSupportedError as exc:
-                raise CLIError(_mode_refusal(chosen, exc)) from None
+            voice_id = client.voices.retrieve(voice).id if voice else None
+            job = client.videos.create(
+                avatar=chosen,
+                text=script,
+                name=title,
+                full_background=True if full_background else None,
+                voice=voice_id,
+            )
             _follow(client, out, reporter, job, chosen, wait=wait, folder=folder, timeout=timeout, scale=time_scale)
 
 
@@ -577,48 +575,7 @@ def _download_folder(download: str | None) -> Path | None:
     """The --download folder, created now: a wrong path fails before any credits are spent."""
     if download is None:
         return None
-    folder = Path(download)
-    if folder.exists() and not folder.is_dir():
-        raise CLIError(f"--download {download}: not a folder")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CLIError(f"--download {download}: {exc.strerror or exc}") from None
-    return folder
-
-
-def _voice_id(client: Miraflow, voice: str) -> str:
-    """The id of the voice named by id or name (exactly, then ignoring case)."""
-    known = client.voices.list()
-    match = _find_voice(voice, known)
-    if match is None:
-        names = ", ".join(f"{item.name} ({item.id})" for item in known[:10])
-        raise CLIError(f"no voice has the id or name {voice!r}; the voices: {names}", ExitCode.API_ERROR)
-    return match.id
-
-
-def _find_voice(voice: str, known: Sequence[Voice]) -> Voice | None:
-    for candidates in (
-        [item for item in known if item.id == voice],
-        [item for item in known if item.name == voice],
-        [item for item in known if item.name.casefold() == voice.casefold()],
-    ):
-        if len(candidates) == 1:
-            return candidates[0]
-        if candidates:
-            ids = ", ".join(item.id for item in candidates)
-            raise CLIError(f"{len(candidates)} voices are named {voice!r} ({ids}); pass the id to --voice")
-    return None
-
-
-def _mode_refusal(avatar: Avatar, exc: ModeNotSupportedError) -> str:
-    if avatar.is_photo:
-        return str(exc)
-    return (
-        f"avatar {avatar.name!r} ({avatar.id}) is a video avatar, and --full-background needs a photo avatar: "
-        "nothing was sent and no credits were spent. Leave out --full-background, or pick a photo avatar "
-        "(`miraflow avatars`)"
-    )
+    return output_folder(Path(download), flag="--download")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -27,6 +27,7 @@ import typer
 from miraflow import Avatar, JobStatus, Miraflow
 from miraflow.cli.connection import connect
 from miraflow.cli.errors import API_KEY_ENV, CLIError, ExitCode, Reporter
+from miraflow.cli.folders import output_folder
 from miraflow.cli.mp4 import mp4_duration
 from miraflow.cli.output import Output, human_size
 from miraflow.cli.simulator import start_simulator
@@ -141,12 +142,12 @@ def run(out: Output, reporter: Reporter, options: DemoOptions) -> None:
     if key:
         with connect(reporter, api_key=key, base_url=options.base_url) as client:
             _confirm(out, options, client.base_url)
-            out_dir = _prepare(options.out_dir)
+            out_dir = output_folder(options.out_dir, flag="--out")
             scale = options.time_scale or 1.0
             out.heading(f"Miraflow demo on {client.base_url} (your account: this costs credits)")
             _flow(client, out, reporter, options, out_dir, scale, started, simulator=False, timeout=None)
         return
-    out_dir = _prepare(options.out_dir)
+    out_dir = output_folder(options.out_dir, flag="--out")
     scale = options.time_scale or DEMO_TIME_SCALE
     if options.base_url:
         out.line(f"No key given, so the demo runs on its own local simulator (not {options.base_url}).")
@@ -165,17 +166,6 @@ def _simulated(reporter: Reporter, scale: float, seed: int | None) -> Iterator[M
         connect(reporter, api_key=simulator.key, base_url=simulator.api_root) as client,
     ):
         yield client
-
-
-def _prepare(out_dir: Path) -> Path:
-    """The output folder, created before anything costs credits."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CLIError(f"--out {out_dir}: not a folder")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CLIError(f"--out {out_dir}: {exc.strerror or exc}") from None
-    return out_dir
 
 
 def _confirm(out: Output, options: DemoOptions, base_url: str) -> None:

@@ -1,9 +1,11 @@
 """What the `miraflow` command prints when something goes wrong, and the exit code it returns.
 
 Every failure becomes one line on stderr (what went wrong, then what to do) and one of the documented exit codes;
-never a traceback, never the key. `describe` maps the SDK's typed errors (and the CLI's own `CLIError`) to that line
-and code, in one place; `reporting` applies it around a command; `usage_failure` does the same for the parse errors of
-typer's click (one line instead of a usage block in a box).
+never a traceback, never the key. `describe` maps the SDK's typed errors, the campaign library's (`miraflow.batch`)
+and the CLI's own `CLIError` to that line and code, in one place; `outcome_exit_code` maps how a campaign run ended;
+`reporting` applies them around a command (every command, `miraflow batch ...` too); `usage_failure` does the same
+for the parse errors of typer's click (one line instead of a usage block in a box). No other module of the CLI turns
+an error into a message or an exit code (tests/test_layers.py checks it).
 """
 
 from __future__ import annotations
@@ -13,33 +15,18 @@ import os
 import sys
 from collections.abc import Iterator
 from enum import IntEnum
+from typing import Literal
 
 import attrs
 import typer
 
-from miraflow import (
-    AmbiguousAvatarError,
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    DownloadError,
-    InsufficientCreditsError,
-    InternalServerError,
-    JobFailedError,
-    JobMayExistError,
-    MiraflowError,
-    MissingAPIKeyError,
-    ModeNotSupportedError,
-    NotFoundError,
-    RateLimitError,
-    WaitTimeoutError,
-)
-from miraflow.base_url import BASE_URL_ENV
+import miraflow
+from miraflow.batch import BatchError, InvalidRowsError, LedgerError, Outcome
+from miraflow.environment import API_KEY_ENV, BASE_URL_ENV, LOG_ENV
 
 __all__ = [
+    "API_KEY_ENV",
+    "BATCH_EXIT_CODES_HELP",
     "EXIT_CODES_HELP",
     "CLIError",
     "ExitCode",
@@ -47,11 +34,12 @@ __all__ = [
     "Reporter",
     "describe",
     "emit",
+    "interrupted",
+    "note",
+    "outcome_exit_code",
     "reporting",
     "usage_failure",
 ]
-
-API_KEY_ENV = "MIRAFLOW_API_KEY"
 
 
 class ExitCode(IntEnum):
@@ -68,6 +56,22 @@ class ExitCode(IntEnum):
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok, 1 API error, 2 usage error, 3 job failed, 4 wait timed out, 130 interrupted (Ctrl-C)."
 )
+BATCH_EXIT_CODES_HELP = (
+    "Exit codes: 0 ok, 1 API error or work left (rerun to resume), 2 usage error (invalid rows), 3 some rows failed, "
+    "130 interrupted."
+)
+
+_OUTCOME_CODES = {
+    Outcome.DONE: ExitCode.OK,
+    Outcome.ROWS_FAILED: ExitCode.JOB_FAILED,
+    Outcome.UNFINISHED: ExitCode.API_ERROR,
+    Outcome.INTERRUPTED: ExitCode.INTERRUPTED,
+}
+
+
+def outcome_exit_code(outcome: Outcome) -> ExitCode:
+    """The exit code of a campaign run that ended with `outcome` (3 when some rows failed, as for a failed job)."""
+    return _OUTCOME_CODES[outcome]
 
 
 class CLIError(Exception):
@@ -81,10 +85,11 @@ class CLIError(Exception):
 
 @attrs.frozen
 class Failure:
-    """One line to print on stderr, and the exit code."""
+    """One line to print on stderr, and the exit code; `details` are printed first, a line each (say, invalid rows)."""
 
     message: str
     code: int
+    details: tuple[str, ...] = ()
 
 
 def _click_base(name: str) -> type[Exception]:
@@ -98,86 +103,122 @@ def _click_base(name: str) -> type[Exception]:
 ClickException = _click_base("ClickException")
 
 
-def describe(exc: BaseException, *, base_url: str | None = None) -> Failure | None:
-    """The line and exit code for `exc`, or None if it is not a failure the CLI knows (a bug: reported generically)."""
+def describe(exc: BaseException, *, base_url: str | None = None, on_api_error: str | None = None) -> Failure | None:
+    """The line and exit code for `exc`, or None if it is not a failure the CLI knows (a bug: reported generically).
+
+    `on_api_error` is appended to an API error's line (a campaign says its ledger is consistent).
+    """
     if isinstance(exc, CLIError):
         return Failure(exc.message, exc.code)
     if isinstance(exc, KeyboardInterrupt):
         return Failure("interrupted", ExitCode.INTERRUPTED)
-    if isinstance(exc, MiraflowError):
-        return _describe_sdk(exc, base_url=base_url)
-    if isinstance(exc, OSError):
+    if isinstance(exc, BatchError):
+        return _describe_campaign(exc)
+    if isinstance(exc, miraflow.MiraflowError):
+        failure = _describe_sdk(exc, base_url=base_url)
+        if on_api_error and isinstance(exc, miraflow.APIError) and not isinstance(exc, miraflow.AuthenticationError):
+            return Failure(f"{failure.message}; {on_api_error}", failure.code)
+        return failure
+    if isinstance(exc, LedgerError):
+        return Failure(f"the campaign's ledger: {exc}", ExitCode.API_ERROR)
+    if isinstance(exc, OSError):  # a path the user named is wrong (a usage error), or the disk failed
         where = f" ({exc.filename})" if exc.filename else ""
-        return Failure(f"{exc.strerror or exc}{where}: check the path and its permissions", ExitCode.API_ERROR)
+        wrong_path = isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError | PermissionError)
+        code = ExitCode.USAGE if wrong_path else ExitCode.API_ERROR
+        return Failure(f"{exc.strerror or exc}{where}: check the path and its permissions", code)
     return None
 
 
-def _describe_sdk(exc: MiraflowError, *, base_url: str | None) -> Failure:
+def _describe_campaign(exc: BatchError) -> Failure:
+    """A campaign that cannot run as asked: a usage error (nothing was created because of it)."""
+    if isinstance(exc, InvalidRowsError):
+        return Failure(str(exc), ExitCode.USAGE, details=tuple(str(error) for error in exc.errors))
+    return Failure(str(exc), ExitCode.USAGE)
+
+
+def _describe_sdk(exc: miraflow.MiraflowError, *, base_url: str | None) -> Failure:
     """The one place an SDK error becomes a line and an exit code. Most specific classes first."""
     where = base_url or "the API"
     match exc:
-        case MissingAPIKeyError():
+        case miraflow.MissingAPIKeyError():
             return Failure(
                 f"no API key: pass --api-key KEY or set {API_KEY_ENV} (no key? `miraflow demo` runs on a local "
                 "simulator)",
                 ExitCode.USAGE,
             )
-        case AmbiguousAvatarError():
+        case miraflow.AmbiguousAvatarError():
             return Failure(f"{exc} to --avatar (`miraflow avatars` lists them)", ExitCode.USAGE)
-        case ModeNotSupportedError():
+        case miraflow.AmbiguousVoiceError():
+            return Failure(f"{exc} to --voice (`miraflow voices` lists them)", ExitCode.USAGE)
+        case miraflow.ModeNotSupportedError() if exc.avatar is not None and not exc.avatar.is_photo:
+            return Failure(
+                f"avatar {exc.avatar.name!r} ({exc.avatar.id}) is a video avatar, and --full-background needs a photo "
+                "avatar: nothing was sent and no credits were spent. Leave out --full-background, or pick a photo "
+                "avatar (`miraflow avatars`)",
+                ExitCode.USAGE,
+            )
+        case miraflow.ModeNotSupportedError():
             return Failure(f"{exc}", ExitCode.USAGE)
-        case JobFailedError():
+        case miraflow.JobFailedError():
             return Failure(
                 f"{exc} Create it again; if it keeps failing, try another script or avatar", ExitCode.JOB_FAILED
             )
-        case WaitTimeoutError():
+        case miraflow.WaitTimeoutError():
             return Failure(f"{exc}: `miraflow wait {exc.job_id}` waits for it again", ExitCode.WAIT_TIMEOUT)
-        case AuthenticationError():
+        case miraflow.AuthenticationError():
             return Failure(
                 f"the API key was not accepted ({exc.message}): check --api-key or {API_KEY_ENV}", ExitCode.API_ERROR
             )
-        case InsufficientCreditsError():
+        case miraflow.InsufficientCreditsError():
             return Failure(
                 f"{exc.message}: nothing was created and no credits were spent; add credits to the account, or use "
                 "a shorter script",
                 ExitCode.API_ERROR,
             )
-        case NotFoundError() if exc.response is None:  # found before any request: the message lists what exists
+        # An unknown avatar or voice is found before any request: its message lists what exists.
+        case miraflow.NotFoundError() if exc.response is None:
             return Failure(exc.message, ExitCode.API_ERROR)
-        case NotFoundError():
+        case miraflow.NotFoundError():
             return Failure(f"{exc.message}: check the id (this key's account has no such item)", ExitCode.API_ERROR)
-        case RateLimitError():
+        case miraflow.RateLimitError():
             return Failure(
                 f"{exc.message}: the API is rate limiting this key; try again in a minute", ExitCode.API_ERROR
             )
-        case InternalServerError():
+        case miraflow.InternalServerError():
             return Failure(f"{exc.message}: the Miraflow service failed; try again later", ExitCode.API_ERROR)
-        case JobMayExistError():
+        case miraflow.JobMayExistError():
             return Failure(
                 f"the connection broke after the create of {exc.video_name!r} was sent, so the job may exist and may "
                 f"have cost credits: look for it with `miraflow videos` once it had time to render before creating "
                 "it again",
                 ExitCode.API_ERROR,
             )
-        case APITimeoutError():
+        case miraflow.APITimeoutError():
             return Failure(f"{exc.message} talking to {where}: check the network and try again", ExitCode.API_ERROR)
-        case APIConnectionError():
+        case miraflow.APIConnectionError():
             return Failure(
                 f"cannot reach {where} ({exc.message}): check the network, or --base-url / {BASE_URL_ENV}",
                 ExitCode.API_ERROR,
             )
-        case DownloadError():
+        case miraflow.DownloadError():
             return Failure(f"{exc.message}; nothing was saved: try the download again", ExitCode.API_ERROR)
-        case APIResponseValidationError():
+        case miraflow.APIResponseValidationError():
             return Failure(
                 f"{exc.message}: the API answered something its contract does not allow; try again, and report it "
                 "if it persists",
                 ExitCode.API_ERROR,
             )
-        case APIStatusError() | APIError():
+        case miraflow.APIStatusError() | miraflow.APIError():
             return Failure(exc.message, ExitCode.API_ERROR)
         case _:
             return Failure(str(exc), ExitCode.API_ERROR)
+
+
+def interrupted() -> Failure:
+    """The failure of a command line interrupted before a command ran (Ctrl-C, or stdin closed at a prompt)."""
+    failure = describe(KeyboardInterrupt())
+    assert failure is not None
+    return failure
 
 
 def one_line(text: str) -> str:
@@ -185,26 +226,39 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def note(message: str, *, prefix: str = "miraflow") -> None:
+    """Print a line that is not the failure itself on stderr (a step taken, a detail of the failure)."""
+    sys.stderr.write(f"{prefix}: {one_line(message)}\n")
+    sys.stderr.flush()
+
+
 def emit(failure: Failure, *, prefix: str = "miraflow") -> None:
-    """Print a failure's line on stderr."""
+    """Print a failure on stderr: its details, a line each, then its one line."""
+    for detail in failure.details:
+        note(detail, prefix=prefix)
     label = "" if failure.code == ExitCode.INTERRUPTED else "error: "
     sys.stderr.write(f"{prefix}: {label}{one_line(failure.message)}\n")
     sys.stderr.flush()
 
 
 class Reporter:
-    """What `reporting` knows while a command runs: the API it talks to, and what to say if it is interrupted."""
+    """What `reporting` knows while a command runs: its name, the API it talks to, and what to add to a failure."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, prog: str = "miraflow", on_api_error: str | None = None) -> None:
+        self.prog = prog
         self.base_url: str | None = None
         self.on_interrupt: str | None = None
         """Appended to "interrupted" (say, that the job keeps running and how to follow it)."""
+        self.on_api_error = on_api_error
+        """Appended to an API error's line (say, that rerunning resumes)."""
 
 
 @contextlib.contextmanager
-def reporting() -> Iterator[Reporter]:
+def reporting(
+    *, prog: Literal["miraflow", "miraflow batch"] = "miraflow", on_api_error: str | None = None
+) -> Iterator[Reporter]:
     """Run a command's body: any failure becomes its line on stderr and `typer.Exit` with its code."""
-    reporter = Reporter()
+    reporter = Reporter(prog=prog, on_api_error=on_api_error)
     try:
         yield reporter
     except (typer.Exit, typer.Abort):
@@ -215,9 +269,9 @@ def reporting() -> Iterator[Reporter]:
     except BaseException as exc:
         if isinstance(exc, SystemExit | GeneratorExit):
             raise
-        failure = describe(exc, base_url=reporter.base_url)
+        failure = describe(exc, base_url=reporter.base_url, on_api_error=reporter.on_api_error)
         if failure is None:
-            if os.environ.get("MIRAFLOW_LOG", "").strip().lower() == "debug":
+            if os.environ.get(LOG_ENV, "").strip().lower() == "debug":
                 raise
             failure = Failure(
                 f"unexpected {type(exc).__name__}: {exc} (this is a bug in miraflow; MIRAFLOW_LOG=debug shows the "
@@ -226,7 +280,7 @@ def reporting() -> Iterator[Reporter]:
             )
         if failure.code == ExitCode.INTERRUPTED and reporter.on_interrupt:
             failure = Failure(f"{failure.message}; {reporter.on_interrupt}", failure.code)
-        emit(failure)
+        emit(failure, prefix=reporter.prog)
         raise typer.Exit(int(failure.code)) from None
 
 

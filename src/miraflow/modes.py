@@ -37,12 +37,14 @@ def choose_mode(avatar: Avatar, *, full_background: bool | None) -> ModeChoice:
         if full_background:
             raise ModeNotSupportedError(
                 f"avatar {avatar.name!r} ({avatar.id}) is a {kind} avatar: full-background output needs a photo "
-                "avatar. Nothing was sent and no credits were spent; leave full_background unset for this avatar"
+                "avatar. Nothing was sent and no credits were spent; leave full_background unset for this avatar",
+                avatar=avatar,
             )
         return ModeChoice(mode=lc.mode_for(is_photo=avatar.is_photo, im2vid_full=None), im2vid_full=None)
     value = bool(full_background)
     if value not in selectable:
         raise ModeNotSupportedError(
-            f"avatar {avatar.name!r} ({avatar.id}) has no mode with full_background={value}; nothing was sent"
+            f"avatar {avatar.name!r} ({avatar.id}) has no mode with full_background={value}; nothing was sent",
+            avatar=avatar,
         )
     return ModeChoice(mode=lc.mode_for(is_photo=avatar.is_photo, im2vid_full=value), im2vid_full=value)

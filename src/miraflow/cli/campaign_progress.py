@@ -14,7 +14,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from miraflow.batch.ledger import RowState
+from miraflow.batch import RowState
 
 __all__ = ["ProgressDisplay", "display_wanted", "state_summary"]
 

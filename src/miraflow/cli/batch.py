@@ -1,4 +1,4 @@
-"""`miraflow batch`: campaigns from the command line (`batch_app`, a typer app; `python -m miraflow.batch` runs it).
+"""`miraflow batch`: campaigns from the command line (`run`, `status`, `report`), beside the other commands.
 
 ```
 miraflow batch run FILE --out DIR [--concurrency N] [--dry-run] [--yes] [--skip-invalid] [--recreate-ambiguous]
@@ -7,122 +7,85 @@ miraflow batch status DIR [--json]
 miraflow batch report DIR
 ```
 
-Self-contained, so the main `miraflow` command mounts it with one line (`app.add_typer(batch_app, name="batch")`): it
-takes `--api-key`/`--base-url` (else `MIRAFLOW_API_KEY`/`MIRAFLOW_BASE_URL`, read by the SDK) and `--time-scale`
-(else `MIRAFLOW_TIME_SCALE`) itself. Errors are one line on stderr, never a traceback, never the key. Exit codes: 0 ok,
-1 API error (or work left unfinished: rerun to resume), 2 usage error (invalid rows), 3 some rows failed or are
-ambiguous, 130 interrupted. Ctrl-C stops creating, records the creates in flight and exits 130; a second Ctrl-C exits
-at once. Either way the ledger is consistent and rerunning the same command resumes.
+The commands drive the `miraflow.batch` library inside `errors.reporting()`, like every other command: a failure is
+one line on stderr, never a traceback, never the key, and its exit code comes from `errors` (how a run ended, too:
+`errors.outcome_exit_code`): 0 ok, 1 API error (or work left unfinished: rerun to resume), 2 usage error (invalid
+rows), 3 some rows failed or are ambiguous, 130 interrupted. Ctrl-C stops creating, records the creates in flight and
+exits 130; a second Ctrl-C exits at once. Either way the ledger is consistent and rerunning the same command resumes.
+`--api-key`/`--base-url` default to `MIRAFLOW_API_KEY`/`MIRAFLOW_BASE_URL` (read by the SDK), `--time-scale` to
+`MIRAFLOW_TIME_SCALE`. `python -m miraflow.batch` runs this command on its own (`main`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Final
 
+import httpx
 import typer
 
-from miraflow._client import AsyncMiraflow
-from miraflow._exceptions import APIError, AuthenticationError, MiraflowError, MissingAPIKeyError
-from miraflow.batch.crashpoints import CRASH_ENV, CrashingTransport, CrashPoints
-from miraflow.batch.errors import BatchError, InvalidRowsError
-from miraflow.batch.ledger import LedgerError, RowState
-from miraflow.batch.plan import Plan, plan_campaign
-from miraflow.batch.progress import ProgressDisplay, display_wanted, state_summary
-from miraflow.batch.report import campaign_status, format_status, write_report
-from miraflow.batch.runner import DEFAULT_CONCURRENCY, CampaignResult, run_campaign
-
-__all__ = ["EXIT_CODES", "TIME_SCALE_ENV", "batch_app", "main"]
-
-TIME_SCALE_ENV = "MIRAFLOW_TIME_SCALE"
-EXIT_CODES = (
-    "Exit codes: 0 ok, 1 API error or work left (rerun to resume), 2 usage error (invalid rows), 3 some rows failed, "
-    "130 interrupted."
+from miraflow import AsyncMiraflow
+from miraflow.batch import (
+    DEFAULT_CONCURRENCY,
+    CampaignResult,
+    InvalidRowsError,
+    Outcome,
+    Plan,
+    RowState,
+    campaign_status,
+    plan_campaign,
+    run_campaign,
+    write_report,
 )
-_PROG = "miraflow batch"
+from miraflow.batch.crashpoints import CrashingTransport, CrashPoints
+from miraflow.batch.report import format_status
+from miraflow.cli.campaign_progress import ProgressDisplay, display_wanted, state_summary
+from miraflow.cli.errors import (
+    BATCH_EXIT_CODES_HELP,
+    ClickException,
+    CLIError,
+    Reporter,
+    emit,
+    interrupted,
+    note,
+    outcome_exit_code,
+    reporting,
+    usage_failure,
+)
+from miraflow.environment import CRASH_ENV, TIME_SCALE_ENV
+
+__all__ = ["batch_app", "main"]
+
+_PROG: Final = "miraflow batch"
 
 batch_app = typer.Typer(
     name="batch",
     help="Campaigns: one personalised video per row of a CSV or JSONL file, each created exactly once, resumable. "
-    + EXIT_CODES,
+    + BATCH_EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 
-class _Failure(Exception):
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    raise _Failure(message, code)
+@contextlib.contextmanager
+def _reporting() -> Iterator[Reporter]:
+    """`errors.reporting()` for a campaign command: its name, and that rerunning resumes after an API error."""
+    with reporting(prog=_PROG, on_api_error="the ledger is consistent: rerun the same command to resume") as reporter:
+        reporter.on_interrupt = "rerun the same command to resume"
+        yield reporter
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(f"{_PROG}: {' '.join(message.split())}\n")
-    sys.stderr.flush()
-
-
-@contextlib.contextmanager
-def _reporting() -> Iterator[None]:
-    """Turn any failure into one line on stderr and its exit code (`typer.Exit`)."""
-    try:
-        yield
-    except (typer.Exit, typer.Abort):
-        raise
-    except _Failure as failure:
-        _say(f"error: {failure.message}")
-        raise typer.Exit(failure.code) from None
-    except InvalidRowsError as exc:
-        for error in exc.errors:
-            _say(str(error))
-        _say(f"error: {exc}")
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        _say("interrupted; rerun the same command to resume")
-        raise typer.Exit(130) from None
-    except BaseException as exc:
-        if isinstance(exc, SystemExit | GeneratorExit):
-            raise
-        message, code = _describe(exc)
-        _say(f"error: {message}")
-        raise typer.Exit(code) from None
-
-
-def _describe(exc: BaseException) -> tuple[str, int]:
-    """The one line and exit code of a failure."""
-    if isinstance(exc, MissingAPIKeyError):
-        return "no API key: pass --api-key KEY or set MIRAFLOW_API_KEY", 2
-    if isinstance(exc, BatchError):
-        return str(exc), 2
-    if isinstance(exc, AuthenticationError):
-        return f"the API key was not accepted ({exc.message}): check --api-key or MIRAFLOW_API_KEY", 1
-    if isinstance(exc, APIError):
-        return f"{exc.message}; the ledger is consistent: rerun the same command to resume", 1
-    if isinstance(exc, MiraflowError):
-        return str(exc), 1
-    if isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError | PermissionError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"{exc.strerror or exc}{where}", 2
-    if isinstance(exc, LedgerError):
-        return f"the campaign's ledger: {exc}", 1
-    if isinstance(exc, ValueError):
-        return str(exc), 2
-    if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"{exc.strerror or exc}{where}", 1
-    return f"unexpected {type(exc).__name__}: {exc} (a bug in miraflow; MIRAFLOW_LOG=debug shows more)", 1
+    note(message, prefix=_PROG)
 
 
 def _print_json(document: object) -> None:
@@ -133,8 +96,6 @@ def _print_json(document: object) -> None:
 def _client(api_key: str | None, base_url: str | None, crash: CrashPoints) -> AsyncMiraflow:
     transport = None
     if "download" in crash.at:
-        import httpx
-
         transport = CrashingTransport(httpx.AsyncHTTPTransport(), crash)
     return AsyncMiraflow(api_key, base_url=base_url, max_retries=0, transport=transport)
 
@@ -143,7 +104,7 @@ def _crash_points() -> CrashPoints:
     try:
         return CrashPoints.parse(os.environ.get(CRASH_ENV))
     except ValueError as exc:
-        _fail(str(exc), 2)
+        raise CLIError(str(exc)) from None
 
 
 def _plan_text(plan: Plan) -> str:
@@ -261,7 +222,7 @@ def run_command(
     """Create, follow and download one video per row of FILE into DIR; rerun the same command to resume."""
     with _reporting():
         if not time_scale > 0:
-            _fail(f"--time-scale must be more than 0, not {time_scale:g}", 2)
+            raise CLIError(f"--time-scale must be more than 0, not {time_scale:g}")
         crash = _crash_points()
         if dry_run:
             _dry_run(
@@ -275,67 +236,40 @@ def run_command(
             return
         if not yes:
             _confirm(file, api_key=api_key, base_url=base_url, time_scale=time_scale, skip_invalid=skip_invalid)
-        result = asyncio.run(
-            _run(
-                file,
-                out,
-                api_key=api_key,
-                base_url=base_url,
-                concurrency=concurrency,
-                time_scale=time_scale,
-                skip_invalid=skip_invalid,
-                recreate_ambiguous=recreate_ambiguous,
-                json_output=json_output,
-                crash=crash,
-            )
+        campaign = functools.partial(
+            run_campaign,
+            file,
+            out,
+            concurrency=concurrency,
+            time_scale=time_scale,
+            skip_invalid=skip_invalid,
+            recreate_ambiguous=recreate_ambiguous,
+            crash_points=crash,
         )
+        result = asyncio.run(_run(campaign, api_key=api_key, base_url=base_url, crash=crash, json_output=json_output))
         if json_output:
-            _print_json(result.to_json())
+            _print_json({**result.to_json(), "exitCode": int(outcome_exit_code(result.outcome))})
         else:
             sys.stdout.write(_result_text(result) + "\n")
-        if result.interrupted:
-            _say("interrupted; rerun the same command to resume")
-        elif result.halted:
-            _say(f"error: {result.halted}")
-        elif result.unfinished:
-            _say(f"error: {result.unfinished} row(s) left unfinished; rerun the same command to resume")
-        elif result.exit_code:
-            failed = result.counts[RowState.FAILED] + result.counts[RowState.AMBIGUOUS]
-            _say(f"error: {failed} row(s) failed or are ambiguous: `{_PROG} status {out}` lists them with the reasons")
-        if result.exit_code:
-            raise typer.Exit(result.exit_code)
+        if result.outcome != Outcome.DONE:
+            raise _ended(result, out)
 
 
 async def _run(
-    file: Path,
-    out: Path,
+    campaign: Callable[..., Awaitable[CampaignResult]],
     *,
     api_key: str | None,
     base_url: str | None,
-    concurrency: int,
-    time_scale: float,
-    skip_invalid: bool,
-    recreate_ambiguous: bool,
-    json_output: bool,
     crash: CrashPoints,
+    json_output: bool,
 ) -> CampaignResult:
+    """Run `campaign` (`run_campaign` with the command's options) with a client, Ctrl-C handling and the display."""
     stop = asyncio.Event()
     _install_interrupts(stop)
     async with _client(api_key, base_url, crash) as client:
         display = ProgressDisplay() if display_wanted(json_output=json_output) else None
         with display if display is not None else contextlib.nullcontext():
-            return await run_campaign(
-                file,
-                out,
-                client=client,
-                concurrency=concurrency,
-                time_scale=time_scale,
-                skip_invalid=skip_invalid,
-                recreate_ambiguous=recreate_ambiguous,
-                observer=display,
-                stop=stop,
-                crash_points=crash,
-            )
+            return await campaign(client=client, observer=display, stop=stop)
 
 
 def _plan(file: Path, *, api_key: str | None, base_url: str | None, time_scale: float) -> Plan:
@@ -355,10 +289,10 @@ def _dry_run(
     else:
         sys.stdout.write(_plan_text(plan) + "\n")
     if plan.validation.errors:
+        if not skip_invalid:
+            raise InvalidRowsError(plan.validation.errors)  # `errors` prints every row's line
         for error in plan.validation.errors:
             _say(str(error))
-        if not skip_invalid:
-            raise InvalidRowsError(plan.validation.errors)
 
 
 def _confirm(file: Path, *, api_key: str | None, base_url: str | None, time_scale: float, skip_invalid: bool) -> None:
@@ -367,13 +301,13 @@ def _confirm(file: Path, *, api_key: str | None, base_url: str | None, time_scal
         raise InvalidRowsError(plan.validation.errors)
     count = len(plan.validation.rows)
     if not sys.stdin.isatty():
-        _fail(f"this campaign creates up to {count} video(s), which costs credits: pass --yes to confirm", 2)
+        raise CLIError(f"this campaign creates up to {count} video(s), which costs credits: pass --yes to confirm")
     question = (
         f"Create up to {count} video(s) from {file} (rows already created in this campaign are not created again)? "
         "It costs credits."
     )
     if not typer.confirm(question, default=False, err=True):
-        _fail("nothing was created", 2)
+        raise CLIError("nothing was created")
 
 
 @batch_app.command("status")
@@ -399,30 +333,35 @@ def report_command(
         write_report(folder, sys.stdout)
 
 
-def _click_exception() -> type[Exception]:
-    for cls in typer.BadParameter.__mro__:
-        if cls.__name__ == "ClickException" and issubclass(cls, Exception):
-            return cls
-    raise ImportError("typer.BadParameter has no ClickException base")  # pragma: no cover
+def _ended(result: CampaignResult, out: Path) -> CLIError:
+    """What a run that did not end `DONE` reports; its exit code is `errors.outcome_exit_code`'s."""
+    code = outcome_exit_code(result.outcome)
+    if result.outcome == Outcome.INTERRUPTED:
+        return CLIError("interrupted", code)  # `_reporting` adds that rerunning resumes
+    if result.halted:
+        return CLIError(result.halted, code)
+    if result.outcome == Outcome.UNFINISHED:
+        return CLIError(f"{result.unfinished} row(s) left unfinished; rerun the same command to resume", code)
+    failed = result.counts[RowState.FAILED] + result.counts[RowState.AMBIGUOUS]
+    return CLIError(
+        f"{failed} row(s) failed or are ambiguous: `{_PROG} status {out}` lists them with the reasons", code
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `miraflow batch` with `argv` (default: the process's arguments); return the exit code."""
     command = typer.main.get_command(batch_app)
-    click_exception = _click_exception()
     try:
         result: Any = command.main(
             args=list(argv) if argv is not None else None, prog_name=_PROG, standalone_mode=False
         )
-    except click_exception as exc:
-        format_message = getattr(exc, "format_message", None)
-        message = format_message() if callable(format_message) else str(exc)
-        _say(f"error: {message.rstrip('.')} (see `{_PROG} --help`)")
-        return int(getattr(exc, "exit_code", 2))
-    except (KeyboardInterrupt, EOFError):
-        _say("interrupted")
-        return 130
-    except typer.Abort:
-        _say("interrupted")
-        return 130
+    except ClickException as exc:
+        failure, code = usage_failure(exc)
+        if failure is not None:
+            emit(failure, prefix=_PROG)
+        return code
+    except (KeyboardInterrupt, EOFError, typer.Abort):
+        failure = interrupted()
+        emit(failure, prefix=_PROG)
+        return int(failure.code)
     return result if isinstance(result, int) else 0
