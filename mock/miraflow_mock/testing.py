@@ -143,6 +143,7 @@ def start_simulator(
     bugs: Iterable[str] = (),
     state: Path | None = None,
     validate: bool = False,
+    business_errors: str | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
     startup_timeout: float = 60.0,
@@ -160,6 +161,8 @@ def start_simulator(
         args += ["--state", str(state)]
     if validate:
         args.append("--validate")
+    if business_errors is not None:
+        args += ["--business-errors", business_errors]
     process = subprocess.Popen(
         [sys.executable, "-m", "miraflow_mock", *args],
         stdin=subprocess.DEVNULL,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from miraflow.spec import BUSINESS_PLACEMENTS, business_errors
+
 __all__ = ["BUGS", "DEFAULT_TENANTS", "SimulatorConfig", "TenantSpec", "parse_tenant"]
 
 # Each name breaks one promise of the contract on purpose, so the contract suite can prove it catches it.
@@ -54,6 +56,9 @@ class SimulatorConfig:
     # How long signed download and upload URLs stay valid, in seconds of the simulator's clock.
     url_ttl: float = 3600.0
     journal_limit: int = 100_000
+    # Where a create's business failure ("not enough credits", "Avatar not found") is answered: "2xx" (a 200 with
+    # the error body, as the guide's client reads it) or "4xx"; the spec's x-business-errors says which by default.
+    business_errors: str = field(default_factory=lambda: business_errors().default)
 
     def __post_init__(self) -> None:
         if self.time_scale <= 0:
@@ -64,6 +69,8 @@ class SimulatorConfig:
             raise ValueError("--workers must be at least 1")
         if not 0.0 <= self.fail_rate <= 1.0:
             raise ValueError("--fail-rate must be between 0 and 1")
+        if self.business_errors not in BUSINESS_PLACEMENTS:
+            raise ValueError(f"--business-errors must be {' or '.join(BUSINESS_PLACEMENTS)}")
         if unknown := self.bugs - set(BUGS):
             raise ValueError(f"unknown --bug {', '.join(sorted(unknown))}; known: {', '.join(BUGS)}")
         keys = [tenant.key for tenant in self.tenants]

@@ -8,6 +8,7 @@ from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, ex
 from miraflow.types import Voice
 from miraflow_client.api.voices import list_voices
 from miraflow_client.models import VoiceList
+from miraflow_client.types import Unset
 
 __all__ = ["AsyncVoices", "Voices"]
 
@@ -23,9 +24,9 @@ class Voices:
     def list(self) -> builtins.list[Voice]:
         """Every voice; pass one (or its id) as `voice=` to `videos.create` to override the avatar's own."""
         response = self._client._request(_LIST)
-        return expect(
-            parse_body(list_voices._parse_response, self._client._generated, response), VoiceList, response
-        ).voices
+        return _voices(
+            expect(parse_body(list_voices._parse_response, self._client._generated, response), VoiceList, response)
+        )
 
 
 class AsyncVoices:
@@ -37,6 +38,14 @@ class AsyncVoices:
     async def list(self) -> builtins.list[Voice]:
         """Every voice; pass one (or its id) as `voice=` to `videos.create` to override the avatar's own."""
         response = await self._client._request(_LIST)
-        return expect(
-            parse_body(list_voices._parse_response, self._client._generated, response), VoiceList, response
-        ).voices
+        return _voices(
+            expect(parse_body(list_voices._parse_response, self._client._generated, response), VoiceList, response)
+        )
+
+
+def _voices(listed: VoiceList) -> builtins.list[Voice]:
+    """The voices, under `voices` or under `avatars` (the key the docs' sample uses); the spec admits both."""
+    for voices in (listed.voices, listed.avatars):
+        if not isinstance(voices, Unset):
+            return voices
+    return []
