@@ -32,7 +32,8 @@ DEFAULT_SEED = 20261125
 # The simulator target runs on a real clock this much faster than real time (a 60–120 s preview takes 30–60 ms).
 SIMULATOR_TIME_SCALE = 0.0005
 CONTRACT_KEYS = ("sk-contract-a", "sk-contract-b")
-REPORTS = Path(__file__).parent.parent / "reports"
+# Where a live run writes drift.md and drift.json (MIRAFLOW_DRIFT_DIR overrides it).
+REPORTS = Path(os.environ.get("MIRAFLOW_DRIFT_DIR") or Path(__file__).parent.parent / "reports")
 # The verdicts of this run on the spec's facts (written as reports/drift.* by a live run).
 DRIFT = DriftRecorder()
 _LIVE_STARTED = [False]
