@@ -9,6 +9,7 @@ refuted assumption means our spec guessed wrong. Both fail the run, and the mess
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,13 @@ __all__ = ["DriftRecorder", "Evidence", "Refuted", "evidence_of"]
 Verdict = Literal["confirmed", "refuted", "not exercised"]
 _EXCERPT = 240
 _MAX_EVIDENCE = 3
-_SECRET_HEADERS = ("x-api-key",)
+# A signed URL's query string is its credential: evidence keeps the URL and drops the query.
+_SIGNED_QUERY = re.compile(r"(https?://[^\s\"'?]+)\?[^\s\"']*")
+
+
+def redact(text: str) -> str:
+    """`text` with every URL's query string (signatures, expiry) replaced by `?…`."""
+    return _SIGNED_QUERY.sub(r"\1?…", text)
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ def evidence_of(response: httpx.Response, excerpt: str | None = None) -> Evidenc
     request = response.request
     if excerpt is None:
         excerpt = _excerpt(response)
-    return Evidence(f"{request.method} {request.url.path}", response.status_code, excerpt[:_EXCERPT])
+    return Evidence(f"{request.method} {request.url.path}", response.status_code, redact(excerpt)[:_EXCERPT])
 
 
 def _excerpt(response: httpx.Response) -> str:
