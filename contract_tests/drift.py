@@ -72,6 +72,7 @@ class Row:
     why: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The row as drift.json holds it."""
         return {
             "id": self.fact.id,
             "kind": self.fact.kind,

@@ -33,6 +33,7 @@ class PlannedVideo:
 
     @property
     def mode(self) -> Mode:
+        """The generation mode the spec says this create selects."""
         return lifecycle().mode_for(is_photo=self.avatar_is_photo, im2vid_full=self.im2vid_full)
 
 

@@ -92,10 +92,12 @@ class PlannedJob:
 
     @property
     def mode(self) -> Mode:
+        """The mode the spec says this video's create selects."""
         return self.video.mode
 
     @property
     def working_polls(self) -> int:
+        """How many polls saw the job rendering."""
         spec = lifecycle()
         return sum(o.state == spec.progress_state for o in self.observer.seen) if self.observer else 0
 
@@ -119,6 +121,7 @@ class Verdicts:
         self.failures: list[str] = []
 
     def check(self, fact_id: str, holds: bool, evidence: Evidence, should_say: str) -> bool:
+        """Record the verdict on `fact_id`; a refutation is kept for `done()` instead of raised at once."""
         try:
             self.drift.check(fact_id, holds, evidence, should_say)
         except Refuted as exc:
@@ -126,9 +129,11 @@ class Verdicts:
         return holds
 
     def add(self, problem: str) -> None:
+        """A failure that refutes no fact of its own (say, a create that was never accepted)."""
         self.failures.append(problem)
 
     def done(self) -> None:
+        """Fail with every refutation and problem collected, if any."""
         assert not self.failures, "\n".join(self.failures)
 
 

@@ -61,6 +61,7 @@ class MisbehavingUpstream:
 
     @property
     def api_root(self) -> str:
+        """The proxy's API root, for MIRAFLOW_BASE_URL."""
         return self.url + "/api"
 
     def __enter__(self) -> MisbehavingUpstream:
