@@ -10,6 +10,7 @@ import os
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +19,9 @@ import pytest
 import schemathesis
 from schemathesis.generation import GenerationMode
 
+from contract_tests.drift import DriftRecorder, Evidence
+from contract_tests.live_budget import LivePlan
+from contract_tests.outside_spec import response_checker
 from contract_tests.servers import ServerProcess
 from miraflow.base_url import default_api_root, server_root
 from miraflow.spec import spec_path
@@ -28,6 +32,11 @@ DEFAULT_SEED = 20261125
 # The simulator target runs on a real clock this much faster than real time (a 60–120 s preview takes 30–60 ms).
 SIMULATOR_TIME_SCALE = 0.0005
 CONTRACT_KEYS = ("sk-contract-a", "sk-contract-b")
+# Where a live run writes drift.md and drift.json (MIRAFLOW_DRIFT_DIR overrides it).
+REPORTS = Path(os.environ.get("MIRAFLOW_DRIFT_DIR") or Path(__file__).parent.parent / "reports")
+# The verdicts of this run on the spec's facts (written as reports/drift.* by a live run).
+DRIFT = DriftRecorder()
+_LIVE_STARTED = [False]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,12 +75,17 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: runs only against the {name} target")
     config.addinivalue_line("markers", "stateful: needs a target that holds state (not Prism)")
     config.addinivalue_line("markers", "creates: creates videos (on live: only with MIRAFLOW_LIVE_CREATE=1)")
+    config.addinivalue_line("markers", "live_plan: the live run's budgeted plan (runs first, on live only)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _live_plan_first(config, items)
     target = config.getoption("--target")
     for item in items:
         wanted = {name for name in TARGETS if item.get_closest_marker(name)}
+        if item.get_closest_marker("live_plan") and target != "live":
+            item.add_marker(pytest.mark.skip(reason="the budgeted live plan runs only against live"))
+            continue
         if wanted and target not in wanted:
             item.add_marker(pytest.mark.skip(reason=f"runs only against {', '.join(sorted(wanted))}"))
         elif target == "prism" and item.get_closest_marker("stateful"):
@@ -80,8 +94,59 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="creates cost credits: set MIRAFLOW_LIVE_CREATE=1 to run"))
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"miraflow contract target: {config.getoption('--target')}, seed {_seed(config)}"
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"miraflow contract target: {config.getoption('--target')}, seed {_seed(config)}"]
+    if config.getoption("--target") == "live":
+        lines += LivePlan.from_environment().describe()  # the budget and the polling, before anything is spent
+    return lines
+
+
+def _live_plan_first(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On live, the budgeted plan runs first, so the mission's property gets the first videos."""
+    if config.getoption("--target") == "live":
+        items.sort(key=lambda item: 0 if item.nodeid.startswith("contract_tests/test_live_plan.py") else 1)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    DRIFT.seen.clear()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Facts whose checking test passed, was skipped or failed without a verdict get one from that outcome."""
+    name = report.nodeid.split("[", 1)[0]
+    checked = [
+        row
+        for row in DRIFT.rows.values()
+        if row.fact.checked_by == name and row.verdict == "not exercised" and row.why is None
+    ]
+    if not checked:
+        return
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        for row in checked:
+            DRIFT.not_exercised(row.fact.id, f"{name} was skipped: {reason.removeprefix('Skipped: ')}")
+    elif report.when == "call" and report.passed:
+        seen = DRIFT.seen[-1] if DRIFT.seen else Evidence(name, None, "passed")
+        for row in checked:
+            DRIFT.confirm(row.fact.id, seen)
+    elif report.failed:
+        message = str(report.longrepr).strip().splitlines()[-1][:200] if report.longrepr else "failed"
+        for row in checked:
+            DRIFT.not_exercised(row.fact.id, f"{name} failed before reaching a verdict on it: {message}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After a live run: write reports/drift.md and drift.json; a refuted fact fails the run, saying which kind."""
+    if session.config.getoption("--target") != "live" or not _LIVE_STARTED[0]:
+        return
+    plan = LivePlan.from_environment()
+    md, _ = DRIFT.write(REPORTS, target=plan.target_label(), settings=plan.settings())
+    writer = session.config.get_terminal_writer()
+    writer.line(f"drift report: {md} (and drift.json)")
+    summary = DRIFT.summary()
+    if summary:
+        writer.line(summary, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _seed(config: pytest.Config) -> int:
@@ -145,9 +210,16 @@ class Target:
     # Where requests without a key go, when the usual API root cannot pass them on (and why); None: api_root.
     keyless_api_root: str | None = None
     keyless_reason: str | None = None
+    # Where every response is checked against the spec and the verdicts recorded (None: not checked).
+    drift: DriftRecorder | None = None
+
+    def _hooks(self) -> dict[str, list[Any]]:
+        return {"response": [response_checker(self.drift)]} if self.drift is not None else {}
 
     def client(self, key: str | None = None, **kwargs: Any) -> AuthenticatedClient:
         """The generated client, pointed at this target (the API root mapped onto the spec's /api paths)."""
+        if self.drift is not None:
+            kwargs.setdefault("httpx_args", {})["event_hooks"] = self._hooks()
         return AuthenticatedClient(
             base_url=server_root(self.api_root),
             token=key or self.api_key,
@@ -158,9 +230,14 @@ class Target:
             **kwargs,
         )
 
-    def http(self, key: str | None = None) -> httpx.Client:
-        """Plain HTTP to the API root, authenticated as `key` (default: the target's key)."""
-        return httpx.Client(base_url=self.api_root + "/", headers={"x-api-key": key or self.api_key}, timeout=60.0)
+    def http(self, key: str | None = None, *, root: str | None = None) -> httpx.Client:
+        """Plain HTTP to the API root (or `root`), authenticated as `key` (default: the target's key)."""
+        return httpx.Client(
+            base_url=(root or self.api_root) + "/",
+            headers={"x-api-key": key or self.api_key},
+            timeout=60.0,
+            event_hooks=self._hooks(),
+        )
 
     def admin(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """Call the simulator's admin API (simulator target only)."""
@@ -276,8 +353,8 @@ def _live_target() -> Iterator[Target]:
     if not key:
         pytest.skip("MIRAFLOW_API_KEY is unset: the live target needs a real API key")
     upstream = os.environ.get("MIRAFLOW_BASE_URL") or default_api_root()
-    creates = os.environ.get("MIRAFLOW_LIVE_CREATE") == "1"
-    budget = int(os.environ.get("MIRAFLOW_LIVE_MAX_VIDEOS", "2")) if creates else 0
+    budget = LivePlan.from_environment().budget
+    _LIVE_STARTED[0] = True
     # Invalid requests (negative mode) go through to the API: its own answers to bad input are what is checked.
     server = ServerProcess(["proxy", upstream, "--port", "0", "--forward-invalid-requests"]).start()
     try:
@@ -288,6 +365,7 @@ def _live_target() -> Iterator[Target]:
             other_key=os.environ.get("MIRAFLOW_API_KEY_2") or None,
             time_scale=float(os.environ.get("MIRAFLOW_LIVE_TIME_SCALE", "1.0")),
             budget=CreateBudget(budget),
+            drift=DRIFT,
             excluded_operations={
                 "createVideo": "creates cost credits: the live suite creates only through its budgeted tests",
             },

@@ -12,7 +12,11 @@ import sys
 
 from contract_tests.servers import ServerProcess
 
-TIME_SCALE = 0.002
+# Fast enough for CI, slow enough that a face-cropped job (60–120 s × this) is seen working many times through
+# Prism's proxy.
+TIME_SCALE = 0.02
+# The drift report's title: this run checks the live code path, not the real API.
+LABEL = "simulator via the live code path (CI's live-against-simulator run, not the real API)"
 
 
 def main(argv: list[str]) -> int:
@@ -27,6 +31,7 @@ def main(argv: list[str]) -> int:
             "MIRAFLOW_LIVE_CREATE": "1",
             "MIRAFLOW_LIVE_MAX_VIDEOS": "4",
             "MIRAFLOW_LIVE_TIME_SCALE": str(TIME_SCALE),
+            "MIRAFLOW_LIVE_LABEL": LABEL,
         }
         command = [sys.executable, "-m", "pytest", "contract_tests", "--target", "live", *argv]
         return subprocess.call(command, env=env)

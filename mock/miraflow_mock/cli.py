@@ -120,6 +120,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             bugs=frozenset(args.bug),
             catalog=catalog,
             calibration=calibration,
+            **({"business_errors": args.business_errors} if args.business_errors else {}),
         )
     except ValueError as exc:
         print(f"miraflow-mock serve: {exc}", file=sys.stderr)
@@ -275,6 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(BUGS),
         metavar="NAME",
         help="break the contract on purpose (repeatable): " + ", ".join(sorted(BUGS)),
+    )
+    serve.add_argument(
+        "--business-errors",
+        choices=["2xx", "4xx"],
+        default=None,
+        help="answer a create's business failure (not enough credits, Avatar not found) in a 200 body or with its "
+        "4xx status (default: what openapi.yaml's x-business-errors marks most likely)",
     )
     serve.set_defaults(run=_run_serve)
     return parser

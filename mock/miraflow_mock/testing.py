@@ -173,6 +173,7 @@ def start_simulator(
     validate: bool = False,
     catalog: Path | None = None,
     calibration: Path | None = None,
+    business_errors: str | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
     startup_timeout: float = 60.0,
@@ -194,6 +195,8 @@ def start_simulator(
         args += ["--catalog", str(catalog)]
     if calibration is not None:
         args += ["--calibration", str(calibration)]
+    if business_errors is not None:
+        args += ["--business-errors", business_errors]
     process = subprocess.Popen(
         [sys.executable, "-m", "miraflow_mock", *args],
         stdin=subprocess.DEVNULL,

@@ -18,15 +18,19 @@ from typing import Any, Literal
 import yaml
 
 __all__ = [
+    "BusinessErrors",
     "DurationRange",
+    "Fact",
     "Lifecycle",
     "Mode",
     "Pricing",
     "SpecError",
     "StateInfo",
     "api_key_header",
+    "business_errors",
     "default_server",
     "documented_error_statuses",
+    "facts",
     "lifecycle",
     "load_spec",
     "parse_lifecycle",
@@ -39,6 +43,12 @@ __all__ = [
 ]
 
 _LIFECYCLE_KEY = "x-job-lifecycle"
+_ASSUMPTION_KEY = "x-assumption"
+_DOCUMENTED_KEY = "x-documented-facts"
+_BUSINESS_KEY = "x-business-errors"
+ASSUMPTION_SOURCES = ("third-party", "inferred")
+DOCUMENTED_SOURCES = ("guide", "docs")
+BUSINESS_PLACEMENTS = ("2xx", "4xx")
 
 
 class SpecError(ValueError):
@@ -393,3 +403,109 @@ def _check(result: Lifecycle, document: Mapping[str, Any], schema_name: str) -> 
         problems.append("exactly one photo-avatar mode must be the default (im2vid_full absent)")
     if problems:
         raise SpecError("x-job-lifecycle is inconsistent: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing the contract says about the API, and what it rests on.
+
+    `kind` is "documented" (the guide or Miraflow's docs state it: `x-documented-facts`) or "assumption" (an
+    `x-assumption` node: a third-party page or our inference). `where` is the JSON pointer of the node it qualifies.
+    """
+
+    id: str
+    kind: Literal["documented", "assumption"]
+    source: str
+    statement: str
+    where: str
+    checked_by: str
+
+
+@dataclass(frozen=True)
+class BusinessErrors:
+    """Where a well-formed create's business failure arrives (`x-business-errors` on createVideo).
+
+    `default` is the placement the spec holds most likely, "2xx" (a 200 carrying the Error body) or "4xx";
+    `statuses` maps each known message to its status when the placement is 4xx.
+    """
+
+    default: Literal["2xx", "4xx"]
+    statuses: Mapping[str, int]
+
+    def status_for(self, message: str) -> int | None:
+        """The 4xx status of a business failure whose message starts with a known one, else None (not business)."""
+        folded = message.casefold()
+        return next((code for known, code in self.statuses.items() if folded.startswith(known.casefold())), None)
+
+
+@functools.cache
+def facts() -> tuple[Fact, ...]:
+    """Every documented fact, then every assumption of the packaged spec, in document order."""
+    return parse_facts(load_spec())
+
+
+@functools.cache
+def business_errors() -> BusinessErrors:
+    """Where the packaged spec says a create's business failures arrive, and their 4xx statuses."""
+    return parse_business_errors(load_spec())
+
+
+def parse_facts(document: Mapping[str, Any]) -> tuple[Fact, ...]:
+    """The facts of an OpenAPI document; `SpecError` for a malformed entry or an id used twice."""
+    found: list[Fact] = []
+    for index, entry in enumerate(document.get(_DOCUMENTED_KEY, ())):
+        found.append(_fact(entry, "documented", f"/{_DOCUMENTED_KEY}/{index}", DOCUMENTED_SOURCES, "statement"))
+    for pointer, entry in _assumption_nodes(document, ""):
+        found.append(_fact(entry, "assumption", pointer, ASSUMPTION_SOURCES, "note"))
+    ids = [fact.id for fact in found]
+    if duplicates := sorted({name for name in ids if ids.count(name) > 1}):
+        raise SpecError(f"fact ids used more than once: {', '.join(duplicates)}")
+    return tuple(found)
+
+
+def parse_business_errors(document: Mapping[str, Any]) -> BusinessErrors:
+    """The `x-business-errors` of the document's createVideo operation."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, Mapping) and operation.get("operationId") == "createVideo":
+                raw = operation.get(_BUSINESS_KEY)
+                if not isinstance(raw, Mapping) or raw.get("default") not in BUSINESS_PLACEMENTS:
+                    raise SpecError(f"createVideo needs {_BUSINESS_KEY} with a default of 2xx or 4xx")
+                statuses = {str(message): int(code) for message, code in raw.get("messages", {}).items()}
+                return BusinessErrors(default=raw["default"], statuses=statuses)
+    raise SpecError("the spec has no createVideo operation")
+
+
+def _assumption_nodes(node: Any, pointer: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """(JSON pointer of the qualified node, entry) for every x-assumption entry under `node`."""
+    out: list[tuple[str, Mapping[str, Any]]] = []
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == _ASSUMPTION_KEY:
+                out += [(pointer or "/", entry) for entry in (value if isinstance(value, list) else [value])]
+            else:
+                out += _assumption_nodes(value, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            out += _assumption_nodes(value, f"{pointer}/{index}")
+    return out
+
+
+def _fact(
+    entry: Any, kind: Literal["documented", "assumption"], where: str, sources: tuple[str, ...], text: str
+) -> Fact:
+    if not isinstance(entry, Mapping):
+        raise SpecError(f"{where}: a fact must be a mapping, not {entry!r}")
+    missing = [key for key in ("id", "source", text, "checkedBy") if not entry.get(key)]
+    if missing:
+        raise SpecError(f"{where}: fact {entry.get('id', '?')} lacks {', '.join(missing)}")
+    if entry["source"] not in sources:
+        raise SpecError(f"{where}: source {entry['source']!r} is not one of {', '.join(sources)}")
+    return Fact(
+        id=str(entry["id"]),
+        kind=kind,
+        source=str(entry["source"]),
+        statement=" ".join(str(entry[text]).split()),
+        where=where,
+        checked_by=str(entry["checkedBy"]),
+    )

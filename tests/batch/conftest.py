@@ -37,7 +37,9 @@ AVATARS = {"photo": "Margot", "photo2": "Miraflow Muse", "video": "Aerin"}
 @pytest.fixture
 def sim(miraflow_simulator_factory: Callable[..., SimulatorHandle]) -> SimulatorHandle:
     """A real-clock simulator 500x faster than real time, four render slots, reset for this test."""
-    return miraflow_simulator_factory(**SIM_OPTIONS)
+    # Business failures as 4xx: accepted_creates_per_row tells an accepted create by its 200 in the request journal,
+    # which a 200 failure body would blur. The 2xx placement is covered by tests/simulator and the SDK's error tests.
+    return miraflow_simulator_factory(**SIM_OPTIONS, business_errors="4xx")
 
 
 def campaign_rows(count: int, *, full_background_every: int = 0, video_every: int = 0) -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ import av
 import httpx
 import pytest
 
-from miraflow.spec import lifecycle
+from miraflow.spec import business_errors, lifecycle
 from miraflow_mock.testing import SimulatorHandle
 
 MARGOT, MUSE, AERIN = "cmdms9d3s001no401kqwbr0q5", "cme8if4yk007ko9013856uc33", "cm2yaz9j10008l0qg9npyjgs3"
@@ -29,6 +29,12 @@ def sim(miraflow_simulator: SimulatorHandle) -> SimulatorHandle:
 def http(sim: SimulatorHandle) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": sim.key}, timeout=30) as client:
         yield client
+
+
+def business_status(message: str) -> int:
+    """The status a create's business failure gets from a simulator at its default (the spec's likeliest placement)."""
+    placement = business_errors()
+    return 200 if placement.default == "2xx" else placement.status_for(message) or 400
 
 
 def create(http: httpx.Client, avatar: str = MARGOT, **extra: Any) -> str:
@@ -214,7 +220,7 @@ def test_credits_are_charged_by_the_documented_rule(sim: SimulatorHandle, http: 
 
     sim.set_credits(sim.key, 1)
     refused = http.post("video/create", json={"avatarId": MARGOT, "name": "x", "text": SCRIPT, "im2vid_full": True})
-    assert refused.status_code == 400
+    assert refused.status_code == business_status("not enough credits")
     assert refused.json() == {"result": "failure", "error": "not enough credits"}
     assert balance() == 1
     assert len(sim.jobs()) == 2
@@ -229,7 +235,7 @@ def test_credits_are_charged_by_the_documented_rule(sim: SimulatorHandle, http: 
         (
             b'{"avatarId": "x", "name": "n", "text": "hi"}',
             {"content-type": "application/json"},
-            404,
+            business_status("Avatar not found"),
             "Avatar not found",
         ),
         (
@@ -268,7 +274,7 @@ def test_audio_upload_then_multipart_create(sim: SimulatorHandle, http: httpx.Cl
     assert init.status_code == 200
     media, upload_url = init.json()["mediaId"], init.json()["uploadUrl"]
     early = http.post("video/create", files={"avatarId": (None, AERIN), "name": (None, "n"), "mediaId": (None, media)})
-    assert early.status_code == 400 and "finalize" in early.json()["error"]
+    assert early.status_code == business_status("media is not finalized") and "finalize" in early.json()["error"]
     assert http.post("media/finalize", json={"mediaId": media}).status_code == 400  # nothing uploaded yet
     assert httpx.put(upload_url, content=audio, headers={"content-type": "audio/wav"}).status_code == 200
     assert http.post("media/finalize", json={"mediaId": media}).json() == {"success": True}
@@ -354,3 +360,22 @@ def test_reset_restores_the_start(sim: SimulatorHandle, http: httpx.Client) -> N
     assert sim.jobs() == [] and sim.requests() == [] and sim.now() == 0.0
     assert http.get("avatars").status_code == 200
     assert {t["credits"] for t in sim.tenants()} == {1000}
+
+
+@pytest.mark.parametrize("placement", ["2xx", "4xx"])
+def test_business_errors_go_where_the_flag_says(miraflow_simulator_factory: Any, placement: str) -> None:
+    """`--business-errors 2xx` answers a create's business failure in a 200 body (as the guide's client reads it),
+    `4xx` with the spec's status for its message; a malformed create is a 400 either way, and nothing is charged.
+    """
+    sim: SimulatorHandle = miraflow_simulator_factory(clock="manual", business_errors=placement)
+    statuses = business_errors()
+    with httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": sim.key}, timeout=30) as http:
+        unknown = http.post("video/create", json={"avatarId": "nope", "name": "n", "text": "hi"})
+        sim.set_credits(sim.key, 0)
+        poor = http.post("video/create", json={"avatarId": MARGOT, "name": "n", "text": "hi"})
+        malformed = http.post("video/create", json={"avatarId": MARGOT, "name": "n"})
+    for response, message in ((unknown, "Avatar not found"), (poor, "not enough credits")):
+        expected = 200 if placement == "2xx" else statuses.status_for(message)
+        assert (response.status_code, response.json()) == (expected, {"result": "failure", "error": message})
+    assert malformed.status_code == 400
+    assert sim.jobs() == []

@@ -38,23 +38,32 @@ class SimulatorTime:
         self.sim.advance(seconds)
 
 
-def _session_for(sim: SimulatorHandle) -> type[requests.Session]:
-    """A requests.Session that sends the guide's https://miraflow.ai/api traffic to the simulator instead."""
+def _session_for(sim: SimulatorHandle, avatar_id: str | None = None) -> type[requests.Session]:
+    """A requests.Session that sends the guide's https://miraflow.ai/api traffic to the simulator instead.
+
+    With `avatar_id`, a create names that avatar instead (the guide's own code is left as it is).
+    """
 
     class RedirectedSession(requests.Session):
         def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
             target = str(url).replace("https://miraflow.ai/api", sim.api_root)
+            if avatar_id is not None and isinstance(kwargs.get("json"), dict):
+                kwargs["json"] = {**kwargs["json"], "avatarId": avatar_id}
             return super().request(method, target, *args, **kwargs)
 
     return RedirectedSession
 
 
-@pytest.fixture
-def guide_sim(miraflow_simulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> SimulatorHandle:
-    sim: SimulatorHandle = miraflow_simulator_factory(clock="manual", seed=3, tenants={GUIDE_KEY: 1000})
+def _guide_sim(factory: Any, monkeypatch: pytest.MonkeyPatch, **options: Any) -> SimulatorHandle:
+    sim: SimulatorHandle = factory(clock="manual", seed=3, tenants={GUIDE_KEY: 1000}, **options)
     monkeypatch.setattr(guide_client, "time", SimulatorTime(sim))
     monkeypatch.setattr(guide_client.requests, "Session", _session_for(sim))
     return sim
+
+
+@pytest.fixture
+def guide_sim(miraflow_simulator_factory: Any, monkeypatch: pytest.MonkeyPatch) -> SimulatorHandle:
+    return _guide_sim(miraflow_simulator_factory, monkeypatch)
 
 
 def test_guides_marketing_campaign_runs_unchanged(
@@ -75,14 +84,35 @@ def test_guides_marketing_campaign_runs_unchanged(
     assert [entry["body"]["im2vid_full"] for entry in creates] == [False, True]
 
 
-def test_guides_error_handling_example_runs_unchanged(
-    guide_sim: SimulatorHandle, capsys: pytest.CaptureFixture[str]
+def test_guides_error_handling_takes_its_failure_branches_with_2xx_business_errors(
+    miraflow_simulator_factory: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The guide's handle_video_creation_errors(), unchanged, through each of its three branches: success, "not
+    enough credits" and "Avatar not found", read from create answers that pass its raise_for_status().
+    """
+    sim = _guide_sim(miraflow_simulator_factory, monkeypatch, business_errors="2xx")
     guide_client.handle_video_creation_errors()
     assert "Success: Job created with ID c" in capsys.readouterr().out
-    guide_sim.set_credits(GUIDE_KEY, 0)
+    sim.set_credits(GUIDE_KEY, 0)
     guide_client.handle_video_creation_errors()
-    # The guide's client calls raise_for_status(), so "not enough credits" reaches it as an HTTP error.
+    assert capsys.readouterr().out == "Error: Please add more credits to your account\n"
+    sim.set_credits(GUIDE_KEY, 1000)
+    # The guide's example hard-codes Margot's id: an account without that avatar is what "Avatar not found" means.
+    monkeypatch.setattr(guide_client.requests, "Session", _session_for(sim, avatar_id="cm-no-such-avatar"))
+    guide_client.handle_video_creation_errors()
+    assert capsys.readouterr().out == "Error: Avatar does not exist or is not accessible\n"
+    assert len(sim.jobs()) == 1  # only the first, successful create made a job
+    answers = [entry["status"] for entry in sim.requests() if entry["path"] == "/api/video/create"]
+    assert answers == [200, 200, 200]
+
+
+def test_guides_error_handling_sees_4xx_business_errors_as_http_errors(
+    miraflow_simulator_factory: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With business errors in 4xx, the guide's raise_for_status() turns them into its "Network error" branch."""
+    sim = _guide_sim(miraflow_simulator_factory, monkeypatch, business_errors="4xx")
+    sim.set_credits(GUIDE_KEY, 0)
+    guide_client.handle_video_creation_errors()
     assert "Network error: 400 Client Error" in capsys.readouterr().out
 
 

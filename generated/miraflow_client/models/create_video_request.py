@@ -20,8 +20,8 @@ class CreateVideoRequest:
     name: str
     """ A name for the video, shown in `/api/videos`. """
     text: str
-    """ The script the avatar speaks: at least one character that is not white space. Assumption: the public docs
-    give no length limit. """
+    """ The script the avatar speaks: at least one character that is not white space. The public docs give no length
+    limit. """
     voice_id: str | Unset = UNSET
     """ A voice from `/api/voices` to use instead of the avatar's own. """
     im2vid_full: bool | Unset = UNSET

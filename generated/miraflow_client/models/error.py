@@ -22,8 +22,8 @@ class Error:
     result: Literal["failure"]
     """ Always "failure" on an error. """
     error: str
-    """ What went wrong, for a person to read. Known messages include "not enough credits" (400) and "Avatar not
-    found" (404). """
+    """ What went wrong, for a person to read. The guide's messages are "not enough credits" and "Avatar not found";
+    the others in this contract's examples ("Invalid API key", "Job not found", ...) are our guesses. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from typing import (
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="JobComplete")
 
 
@@ -23,6 +25,9 @@ class JobComplete:
     status: Literal["inference_complete"]
     video_id: str
     """ The finished video's id, for `/api/video/{videoId}` and its download. Distinct from the `jobId`. """
+    video_url: str | Unset = UNSET
+    """ A URL of the finished video, if the API gives one here. Optional: use `/api/video/{videoId}` for a signed
+    `downloadUrl`. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,6 +36,8 @@ class JobComplete:
         status = self.status
 
         video_id = self.video_id
+
+        video_url = self.video_url
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -41,6 +48,8 @@ class JobComplete:
                 "videoId": video_id,
             }
         )
+        if video_url is not UNSET:
+            field_dict["videoUrl"] = video_url
 
         return field_dict
 
@@ -59,10 +68,13 @@ class JobComplete:
 
         video_id = d.pop("videoId")
 
+        video_url = d.pop("videoUrl", UNSET)
+
         job_complete = cls(
             result=result,
             status=status,
             video_id=video_id,
+            video_url=video_url,
         )
 
         job_complete.additional_properties = d

@@ -16,9 +16,10 @@ class MediaInitializeRequest:
     file_name: str
     """ The file's name. """
     content_type: str
-    """ The file's media type, such as `audio/wav` or `audio/mpeg`. Assumption: only audio is accepted here. """
+    """ The file's media type, such as `audio/wav` or `image/png` (the docs' example). Any file may be uploaded; a
+    multipart create needs an audio file. """
     file_size: int
-    """ The file's size in bytes. Assumption: at most 100 MiB. """
+    """ The file's size in bytes, at most 100 MiB. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,15 +7,14 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="Video")
 
 
 @_attrs_define
 class Video:
-    """A completed video. Assumption: the public docs do not publish this shape; `id`, `name` and `createdAt` are what this
-    contract relies on, and other fields may be present.
-
-    """
+    """A completed video, as the docs' sample lists it."""
 
     id: str
     """ The video's id (the `videoId` of its complete job). """
@@ -23,6 +22,8 @@ class Video:
     """ The name given when the video was created. """
     created_at: datetime.datetime
     """ When the video was created. """
+    source_avatar_id: str | Unset = UNSET
+    """ The avatar the video was made with. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,6 +32,8 @@ class Video:
         name = self.name
 
         created_at = self.created_at.isoformat()
+
+        source_avatar_id = self.source_avatar_id
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -41,6 +44,8 @@ class Video:
                 "createdAt": created_at,
             }
         )
+        if source_avatar_id is not UNSET:
+            field_dict["sourceAvatarId"] = source_avatar_id
 
         return field_dict
 
@@ -53,10 +58,13 @@ class Video:
 
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
+        source_avatar_id = d.pop("sourceAvatarId", UNSET)
+
         video = cls(
             id=id,
             name=name,
             created_at=created_at,
+            source_avatar_id=source_avatar_id,
         )
 
         video.additional_properties = d

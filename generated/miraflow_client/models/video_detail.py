@@ -7,6 +7,8 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="VideoDetail")
 
 
@@ -19,9 +21,11 @@ class VideoDetail:
     name: str
     """ The name given when the video was created. """
     created_at: datetime.datetime
-    """ When the video was created. """
+    """ When the video was created (a date-time, as in Video). """
     download_url: str
     """ A signed URL to the MP4 file. It expires; fetch a fresh one from this endpoint when it has. """
+    source_avatar_id: str | Unset = UNSET
+    """ The avatar the video was made with. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,6 +37,8 @@ class VideoDetail:
 
         download_url = self.download_url
 
+        source_avatar_id = self.source_avatar_id
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -43,6 +49,8 @@ class VideoDetail:
                 "downloadUrl": download_url,
             }
         )
+        if source_avatar_id is not UNSET:
+            field_dict["sourceAvatarId"] = source_avatar_id
 
         return field_dict
 
@@ -57,11 +65,14 @@ class VideoDetail:
 
         download_url = d.pop("downloadUrl")
 
+        source_avatar_id = d.pop("sourceAvatarId", UNSET)
+
         video_detail = cls(
             id=id,
             name=name,
             created_at=created_at,
             download_url=download_url,
+            source_avatar_id=source_avatar_id,
         )
 
         video_detail.additional_properties = d

@@ -15,7 +15,7 @@ T = TypeVar("T", bound="VideoList")
 
 @_attrs_define
 class VideoList:
-    """The response of `GET /api/videos`. Assumption: the list sits under `videos`."""
+    """The response of `GET /api/videos`."""
 
     videos: list[Video]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -314,7 +314,12 @@ class Backend:
 
     def video_json(self, job: Job) -> dict[str, Any]:
         """A completed video as `GET /api/videos` lists it."""
-        return {"id": job.video_id, "name": job.name, "createdAt": iso(self.clock.to_datetime(job.ended_at))}
+        return {
+            "id": job.video_id,
+            "name": job.name,
+            "sourceAvatarId": job.avatar_id,
+            "createdAt": iso(self.clock.to_datetime(job.ended_at)),
+        }
 
     def avatar_of(self, job: Job) -> StockAvatar:
         """The avatar a job speaks through."""

@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from miraflow_mock.simulator.jobs import Planner
     from miraflow_mock.simulator.user_catalog import CatalogSpec
 
+from miraflow.spec import BUSINESS_PLACEMENTS, business_errors
+
 __all__ = ["BUGS", "DEFAULT_TENANTS", "SimulatorConfig", "TenantSpec", "parse_tenant"]
 
 # Each name breaks one promise of the contract on purpose, so the contract suite can prove it catches it.
@@ -61,6 +63,9 @@ class SimulatorConfig:
     journal_limit: int = 100_000
     catalog: CatalogSpec | None = None  # --catalog FILE
     calibration: Planner | None = None  # --calibration FILE: plans jobs instead of the spec's ranges
+    # Where a create's business failure ("not enough credits", "Avatar not found") is answered: "2xx" (a 200 with
+    # the error body, as the guide's client reads it) or "4xx"; the spec's x-business-errors says which by default.
+    business_errors: str = field(default_factory=lambda: business_errors().default)
 
     def __post_init__(self) -> None:
         if self.time_scale <= 0:
@@ -71,6 +76,8 @@ class SimulatorConfig:
             raise ValueError("--workers must be at least 1")
         if not 0.0 <= self.fail_rate <= 1.0:
             raise ValueError("--fail-rate must be between 0 and 1")
+        if self.business_errors not in BUSINESS_PLACEMENTS:
+            raise ValueError(f"--business-errors must be {' or '.join(BUSINESS_PLACEMENTS)}")
         if unknown := self.bugs - set(BUGS):
             raise ValueError(f"unknown --bug {', '.join(sorted(unknown))}; known: {', '.join(BUGS)}")
         keys = [tenant.key for tenant in self.tenants]

@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from miraflow.spec import business_errors
 from miraflow_mock.simulator.backend import ApiError, Backend, Tenant
 from miraflow_mock.simulator.jobs import JobView
 from miraflow_mock.simulator.validation import RequestValidator
@@ -131,8 +132,20 @@ class Api:
         return JsonReply({"videos": [self.backend.video_json(job) for job in videos]})
 
     async def create_video(self, request: Request, tenant: Tenant) -> Response:
-        """`POST /api/video/create`, JSON (a script) or multipart (an uploaded audio's mediaId)."""
+        """`POST /api/video/create`, JSON (a script) or multipart (an uploaded audio's mediaId).
+
+        A business failure of a well-formed create is answered where `--business-errors` says: a 200 with the error
+        body, or its 4xx status.
+        """
         body = await self._body(request, "createVideo")
+        try:
+            return await self._create_video(tenant, body)
+        except ApiError as exc:
+            if self.backend.config.business_errors == "2xx" and business_errors().status_for(exc.message):
+                return error_response(200, exc.message)
+            raise
+
+    async def _create_video(self, tenant: Tenant, body: dict[str, Any]) -> Response:
         if "mediaId" in body and "text" not in body:
             job = self.backend.create_video_from_audio(
                 tenant, avatar_id=body["avatarId"], name=body["name"], media_id=body["mediaId"]

@@ -10,6 +10,7 @@ from miraflow.resolve import find_by_ref, unknown
 from miraflow.types import Voice
 from miraflow_client.api.voices import list_voices
 from miraflow_client.models import VoiceList
+from miraflow_client.types import Unset
 
 __all__ = ["AsyncVoices", "Voices"]
 
@@ -22,7 +23,7 @@ class Voices(SyncAPIResource):
     def list(self) -> builtins.list[Voice]:
         """Every voice; pass one (or its id) as `voice=` to `videos.create` to override the avatar's own."""
         response = self._request(_LIST)
-        return expect(self._parse(list_voices._parse_response, response), VoiceList, response).voices
+        return _voices(expect(self._parse(list_voices._parse_response, response), VoiceList, response))
 
     def retrieve(self, voice: Voice | str) -> Voice:
         """The voice named by `voice`: a `Voice` (returned as is), an id, or a name (`miraflow.resolve`'s rule).
@@ -44,7 +45,7 @@ class AsyncVoices(AsyncAPIResource):
     async def list(self) -> builtins.list[Voice]:
         """Every voice; pass one (or its id) as `voice=` to `videos.create` to override the avatar's own."""
         response = await self._request(_LIST)
-        return expect(self._parse(list_voices._parse_response, response), VoiceList, response).voices
+        return _voices(expect(self._parse(list_voices._parse_response, response), VoiceList, response))
 
     async def retrieve(self, voice: Voice | str) -> Voice:
         """The voice named by `voice`: a `Voice` (returned as is), an id, or a name (see `Voices.retrieve`)."""
@@ -55,3 +56,11 @@ class AsyncVoices(AsyncAPIResource):
         if found is None:
             raise unknown(voice, known, kind="voice")
         return found
+
+
+def _voices(listed: VoiceList) -> builtins.list[Voice]:
+    """The voices, under `voices` or under `avatars` (the key the docs' sample uses); the spec admits both."""
+    for voices in (listed.voices, listed.avatars):
+        if not isinstance(voices, Unset):
+            return voices
+    return []

@@ -53,6 +53,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 500:
         response_500 = Error.from_dict(response.json())
 
@@ -83,8 +88,8 @@ def sync_detailed(
     """Finish an audio upload
 
      Confirms that the bytes were uploaded. Answers 400 when the uploaded size does not match the size
-    given to `initialize`. Assumption: the public docs do not say whether finalize may be repeated;
-    clients should not retry it.
+    given to `initialize`. The public docs do not say whether finalize may be repeated; clients should
+    not retry it.
 
     Args:
         body (MediaFinalizeRequest): Confirm an upload.
@@ -116,8 +121,8 @@ def sync(
     """Finish an audio upload
 
      Confirms that the bytes were uploaded. Answers 400 when the uploaded size does not match the size
-    given to `initialize`. Assumption: the public docs do not say whether finalize may be repeated;
-    clients should not retry it.
+    given to `initialize`. The public docs do not say whether finalize may be repeated; clients should
+    not retry it.
 
     Args:
         body (MediaFinalizeRequest): Confirm an upload.
@@ -144,8 +149,8 @@ async def asyncio_detailed(
     """Finish an audio upload
 
      Confirms that the bytes were uploaded. Answers 400 when the uploaded size does not match the size
-    given to `initialize`. Assumption: the public docs do not say whether finalize may be repeated;
-    clients should not retry it.
+    given to `initialize`. The public docs do not say whether finalize may be repeated; clients should
+    not retry it.
 
     Args:
         body (MediaFinalizeRequest): Confirm an upload.
@@ -175,8 +180,8 @@ async def asyncio(
     """Finish an audio upload
 
      Confirms that the bytes were uploaded. Answers 400 when the uploaded size does not match the size
-    given to `initialize`. Assumption: the public docs do not say whether finalize may be repeated;
-    clients should not retry it.
+    given to `initialize`. The public docs do not say whether finalize may be repeated; clients should
+    not retry it.
 
     Args:
         body (MediaFinalizeRequest): Confirm an upload.
