@@ -71,6 +71,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             seed=args.seed,
             state=args.state,
             bugs=frozenset(args.bug),
+            log_requests=args.log_requests,
         )
     except ValueError as exc:
         print(f"miraflow-mock serve: {exc}", file=sys.stderr)
@@ -161,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--validate", action="store_true", help="serve through Prism's validation proxy (prism proxy --errors)"
+    )
+    serve.add_argument(
+        "--log-requests",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="print one line per request: method, path, status, latency, tenant, job id (default: off)",
     )
     serve.add_argument(
         "--bug",

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -85,9 +86,10 @@ class SimulatorHandle:
         """Remove every pending fault."""
         self.admin("DELETE", "/faults")
 
-    def requests(self) -> list[dict[str, Any]]:
-        """The request journal, oldest first."""
-        return list(self.admin("GET", "/requests")["requests"])
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """The request journal, oldest first; `filters` as `GET /__admin/requests` takes them (`status="4xx"`, ...)."""
+        query = "?" + urlencode(filters) if filters else ""
+        return list(self.admin("GET", f"/requests{query}")["requests"])
 
     def count_requests(self, method: str | None = None, url_path: str | None = None) -> int:
         """How many journaled requests match the method and path (None: any)."""

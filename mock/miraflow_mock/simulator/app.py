@@ -11,6 +11,7 @@ import re
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
+from time import perf_counter
 from types import MappingProxyType
 from typing import Any
 
@@ -23,9 +24,11 @@ from miraflow_mock.simulator.admin import admin_routes
 from miraflow_mock.simulator.backend import Backend
 from miraflow_mock.simulator.clock import Clock, ManualClock, RealClock
 from miraflow_mock.simulator.config import SimulatorConfig
+from miraflow_mock.simulator.dashboard import dashboard_routes
 from miraflow_mock.simulator.faults import Fault, FaultStore
-from miraflow_mock.simulator.journal import Entry, Journal
-from miraflow_mock.simulator.responses import Api, Handler, JsonReply, error_response
+from miraflow_mock.simulator.journal import EXCERPT_BYTES, Entry, Journal
+from miraflow_mock.simulator.request_log import RequestLog
+from miraflow_mock.simulator.responses import Api, Handler, JsonReply, _api_key, error_response
 from miraflow_mock.simulator.store import MemoryStore, SqliteStore, Store
 from miraflow_mock.simulator.validation import RequestValidator
 
@@ -52,6 +55,7 @@ class Simulator:
         self.files = files
         self.backend = Backend(config, self.clock, store, files)
         self.journal = Journal(config.journal_limit)
+        self.request_log = RequestLog() if config.log_requests else None
         spec = load_spec()
         self._operations = _operation_table(spec)
         self.faults = FaultStore({(method, path): op for method, path, _, op in self._operations})
@@ -71,6 +75,7 @@ class Simulator:
             Route("/__files/videos/{videoId}.mp4", self.api.signed_video, methods=["GET"]),
             Route("/__files/uploads/{mediaId}", self.api.signed_upload, methods=["PUT"]),
             *admin_routes(self.backend, self.journal, self.faults),
+            *dashboard_routes(self._operations),
         ]
         self.router = Router(routes=routes, default=_not_found)
 
@@ -100,6 +105,7 @@ class Simulator:
         if scope["type"] != "http" or (path := scope["path"]).startswith("/__admin"):
             await self.router(scope, receive, send)
             return
+        started = perf_counter()
         method = scope["method"]
         found = self._match(method, path)
         entry = Entry(
@@ -112,6 +118,9 @@ class Simulator:
         try:
             fault = self.faults.take(entry.operation_id)
             if fault is not None:
+                entry.fault = fault.id
+                if (tenant := self.backend.tenants.get(_api_key(scope) or "")) is not None:
+                    scope["miraflow.tenant"] = tenant.name  # a fault answers before the handler knows the tenant
                 await self._misbehave(fault, found, scope, receive, _recording(entry, send), send)
             elif found is None:
                 await self.router(scope, receive, _recording(entry, send))
@@ -121,13 +130,19 @@ class Simulator:
                 response = await _handle(scope, receive, found)
                 if type(response) is JsonReply:
                     entry.status = response.status_code
+                    entry.keep_response(response.raw_headers, response.body)  # type: ignore[arg-type]  # always bytes
                     await response(scope, receive, send)
                 else:
                     await response(scope, receive, _recording(entry, send))
         finally:
+            entry.latency = perf_counter() - started
             entry.tenant = scope.get("miraflow.tenant")
             entry.body = scope.get("miraflow.body")
+            if found is not None:
+                entry.params = found[2]
             self.journal.add(entry)
+            if self.request_log is not None:
+                self.request_log.write(entry)
 
     async def _misbehave(
         self,
@@ -191,11 +206,16 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def _recording(entry: Entry, send: Send) -> Send:
-    """A `send` that notes the response's status in the journal entry."""
+    """A `send` that notes the response in the journal entry: its status, headers, size and the start of its body."""
 
     async def recording_send(message: Message) -> None:
         if message["type"] == "http.response.start":
             entry.status = message["status"]
+            entry.response_headers = message.get("headers", ())
+        elif body := message.get("body", b""):
+            if (room := EXCERPT_BYTES - len(entry.response_body)) > 0:
+                entry.response_body += body[:room]
+            entry.response_size += len(body)
         await send(message)
 
     return recording_send

@@ -54,6 +54,8 @@ class SimulatorConfig:
     # How long signed download and upload URLs stay valid, in seconds of the simulator's clock.
     url_ttl: float = 3600.0
     journal_limit: int = 100_000
+    # Print one line per request on stdout (`--log-requests`).
+    log_requests: bool = False
 
     def __post_init__(self) -> None:
         if self.time_scale <= 0:
