@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,6 +57,19 @@ def _server(args: list[str]) -> Iterator[ServerProcess]:
         server.stop()
 
 
+def _drain(server: ServerProcess) -> list[int]:
+    """Read the server's stdout to its end on a thread, as a terminal would; the returned list counts the lines."""
+    assert server.process is not None and server.process.stdout is not None
+    stdout, lines = server.process.stdout, [0]
+
+    def read() -> None:
+        for _ in stdout:
+            lines[0] += 1
+
+    threading.Thread(target=read, name="bench-stdout", daemon=True).start()
+    return lines
+
+
 def _throughput(root: str, job_id: str, seconds: float) -> dict[tuple[str, int], float]:
     paths = {"GET /api/avatars": "/api/avatars", "GET status": f"/api/video/{job_id}/status"}
     results = {}
@@ -76,10 +90,18 @@ def throughput(seconds: float) -> None:
     """Requests per second of Prism and of the simulator on GET /api/avatars and GET status, 1 and 16 connections."""
     with _server(["prism", "--port", "0"]) as prism:
         prism_rps = _throughput(prism.url, "cm42ab3ou0008aggajj0jy5e2", seconds)
-    with _server(["serve", "--port", "0", "--tenant", f"{KEY}:100000000", "--seed", "1"]) as sim:
+    serve = ["serve", "--port", "0", "--tenant", f"{KEY}:100000000", "--seed", "1"]
+    with _server(serve) as sim:
         with httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": KEY}) as client:
             job = _create(client)
         sim_rps = _throughput(sim.url, job, seconds)
+    with _server([*serve, "--log-requests"]) as sim:
+        logged = _drain(sim)
+        with httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": KEY}) as client:
+            job = _create(client)
+        logged_rps = _throughput(sim.url, job, seconds)
+    if logged[0] == 0:
+        raise RuntimeError("serve --log-requests printed no line")
     print(f"\nThroughput (wrk, {seconds:g} s per run; wrk shares the 2 cores, so only ratios count)")
     print(f"{'request':<20}{'conns':>6}{'Prism req/s':>14}{'simulator req/s':>18}{'ratio':>8}{'goal':>7}")
     for (name, connections), prism_value in prism_rps.items():
@@ -90,6 +112,11 @@ def throughput(seconds: float) -> None:
             f"{name:<20}{connections:>6}{prism_value:>14,.0f}{sim_rps[(name, connections)]:>18,.0f}"
             f"{ratio:>7.2f}×{goal:>6.1f}× {flag}"
         )
+    print("\nThe cost of serve --log-requests (a line per request, read from a pipe), same requests")
+    print(f"{'request':<20}{'conns':>6}{'without req/s':>16}{'with req/s':>14}{'ratio':>8}")
+    for key, plain in sim_rps.items():
+        name, connections = key
+        print(f"{name:<20}{connections:>6}{plain:>16,.0f}{logged_rps[key]:>14,.0f}{logged_rps[key] / plain:>7.2f}×")
 
 
 def memory(jobs: int = 10_000) -> None:

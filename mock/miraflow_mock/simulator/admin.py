@@ -48,7 +48,7 @@ def admin_routes(backend: Backend, journal: Journal, faults: FaultStore) -> list
             where = EntryFilter.from_query(request.query_params) if request.query_params else None
         except ValueError as exc:
             return _error(400, str(exc))
-        return JSONResponse({"requests": [entry.to_json() for entry in journal.entries(where)]})
+        return JSONResponse({"requests": [journal.to_json(entry) for entry in journal.entries(where)]})
 
     async def count(request: Request) -> Response:
         try:

@@ -54,10 +54,10 @@ class Simulator:
             files = Path(f"{config.state}.files") if config.state else Path(tempfile.mkdtemp(prefix="miraflow-sim-"))
         self.files = files
         self.backend = Backend(config, self.clock, store, files)
-        self.journal = Journal(config.journal_limit)
-        self.request_log = RequestLog() if config.log_requests else None
         spec = load_spec()
         self._operations = _operation_table(spec)
+        self.journal = Journal(config.journal_limit, {op: pattern for _, _, pattern, op in self._operations})
+        self.request_log = RequestLog(self.journal.params) if config.log_requests else None
         self.faults = FaultStore({(method, path): op for method, path, _, op in self._operations})
         self.api = Api(self.backend, RequestValidator(spec))
         handlers = self.api.handlers()
@@ -112,7 +112,7 @@ class Simulator:
             self.clock.now(),
             method,
             path,
-            scope.get("query_string", b"").decode("latin-1"),
+            scope.get("query_string", b""),
             found[0] if found else None,
         )
         try:
@@ -130,7 +130,10 @@ class Simulator:
                 response = await _handle(scope, receive, found)
                 if type(response) is JsonReply:
                     entry.status = response.status_code
-                    entry.keep_response(response.raw_headers, response.body)  # type: ignore[arg-type]  # always bytes
+                    body: bytes = response.body  # type: ignore[assignment]  # a JsonReply's body is bytes
+                    entry.response_body = body
+                    if len(body) > EXCERPT_BYTES or len(response.raw_headers) > 2:  # rare: let the entry trim it
+                        entry.keep_json_reply(response.raw_headers, body)
                     await response(scope, receive, send)
                 else:
                     await response(scope, receive, _recording(entry, send))
@@ -138,8 +141,6 @@ class Simulator:
             entry.latency = perf_counter() - started
             entry.tenant = scope.get("miraflow.tenant")
             entry.body = scope.get("miraflow.body")
-            if found is not None:
-                entry.params = found[2]
             self.journal.add(entry)
             if self.request_log is not None:
                 self.request_log.write(entry)

@@ -7,6 +7,7 @@ its body when small) and does the formatting (excerpts, redaction, job ids) only
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import json
 import re
 from collections import deque
@@ -20,6 +21,7 @@ __all__ = ["EXCERPT_BYTES", "Entry", "EntryFilter", "Journal", "redact"]
 EXCERPT_BYTES = 2048
 # Signed file URLs (downloadUrl, uploadUrl, and requests to them) carry their signature in the query string.
 _SIGNATURE = re.compile(r"(signature=)[^&\"\s]+")
+_JSON = (b"content-type", b"application/json")
 _TEXT_TYPES = ("application/json", "text/", "application/problem+json")
 
 
@@ -35,29 +37,35 @@ class Entry:
     time: float
     method: str
     path: str
-    query: str
+    query: bytes  # as it arrived: decoded when the journal is read
     operation_id: str | None
     status: int | None = None  # None: the connection was dropped without an answer
     tenant: str | None = None
     body: Any = None
     id: int = 0  # given by the journal: rises by one a request
     latency: float | None = None  # seconds from the request's arrival to its last byte handed to the server
-    params: Mapping[str, str] | None = None  # the path's parameters (jobId, videoId)
-    response_headers: Iterable[tuple[bytes, bytes]] = ()
+    response_headers: Iterable[tuple[bytes, bytes]] | None = None  # None: a JSON reply's two standard headers
     response_body: bytes = b""  # at most EXCERPT_BYTES: the start of the body
-    response_size: int = 0  # the whole body's length in bytes
+    response_size: int = 0  # the whole body's length in bytes, when more than the excerpt (see `body_bytes`)
     fault: str | None = None  # the id of the injected fault the request suffered
 
-    def keep_response(self, headers: Iterable[tuple[bytes, bytes]], body: bytes) -> None:
-        """Note a response sent in one piece (its status is set by the caller)."""
-        self.response_headers = headers
-        self.response_size = len(body)
-        self.response_body = body if len(body) <= EXCERPT_BYTES else body[:EXCERPT_BYTES]
+    def keep_json_reply(self, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """Note a JSON reply sent in one piece (its status is set by the caller).
 
-    @property
-    def job_id(self) -> str | None:
-        """The job the request concerns: the path's jobId, or the one a create answered with."""
-        if self.params is not None and (job := self.params.get("jobId")) is not None:
+        Its header list is kept only if it holds more than content-length and content-type, which `response_json`
+        can tell from the body: a list is tracked by the garbage collector, and one kept per entry of a full journal
+        makes every collection slower. The body is bytes, which the collector ignores (and often shared).
+        """
+        if len(headers) > 2:
+            self.response_headers = headers
+        self.response_body = body
+        if len(body) > EXCERPT_BYTES:
+            self.response_body = body[:EXCERPT_BYTES]
+            self.response_size = len(body)
+
+    def job_id(self, params: Mapping[str, str]) -> str | None:
+        """The job the request concerns: the path's jobId (`params`: the path's parameters), or a create's answer."""
+        if (job := params.get("jobId")) is not None:
             return job
         if self.operation_id == "createVideo" and self.status == 200 and self.response_body:
             try:
@@ -69,44 +77,48 @@ class Entry:
         return None
 
     @property
-    def video_id(self) -> str | None:
-        """The video the request concerns: the path's videoId."""
-        return None if self.params is None else self.params.get("videoId")
+    def body_bytes(self) -> int:
+        """The response body's whole length."""
+        return max(self.response_size, len(self.response_body))
 
     def response_json(self) -> dict[str, Any]:
         """The response as the admin API shows it: status, headers, and an excerpt of the body."""
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in self.response_headers}
+        raw = self.response_headers
+        if raw is None:
+            raw = [] if self.status is None else [(b"content-length", b"%d" % self.body_bytes), _JSON]
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in raw}
         content_type = headers.get("content-type", "")
         excerpt: str | None
-        if not self.response_size:
+        size = self.body_bytes
+        if not size:
             excerpt = None
         elif content_type.startswith(_TEXT_TYPES):
             excerpt = redact(self.response_body.decode("utf-8", errors="replace"))
         else:
-            excerpt = f"<{self.response_size} bytes of {content_type or 'unknown type'}>"
+            excerpt = f"<{size} bytes of {content_type or 'unknown type'}>"
         return {
             "status": self.status,
             "headers": headers,
             "body": excerpt,
-            "bodyBytes": self.response_size,
-            "truncated": self.response_size > len(self.response_body) and content_type.startswith(_TEXT_TYPES),
+            "bodyBytes": size,
+            "truncated": size > len(self.response_body) and content_type.startswith(_TEXT_TYPES),
         }
 
-    def to_json(self) -> dict[str, Any]:
-        """The entry as the admin API shows it."""
+    def to_json(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """The entry as the admin API shows it (`params`: the path's parameters, from `Journal.params`)."""
         return {
             "id": self.id,
             "time": self.time,
             "method": self.method,
             "path": self.path,
-            "query": redact(self.query),
+            "query": redact(self.query.decode("latin-1")),
             "operationId": self.operation_id,
             "status": self.status,
             "tenant": self.tenant,
             "body": self.body,
             "latencyMs": None if self.latency is None else round(self.latency * 1000, 3),
-            "jobId": self.job_id,
-            "videoId": self.video_id,
+            "jobId": self.job_id(params),
+            "videoId": params.get("videoId"),
             "fault": self.fault,
             "response": self.response_json(),
         }
@@ -166,16 +178,30 @@ class EntryFilter:
 
 
 class Journal:
-    """The most recent requests, oldest first, bounded so memory stays flat."""
+    """The most recent requests, oldest first, bounded so memory stays flat.
 
-    def __init__(self, limit: int) -> None:
+    `operations` maps each operationId to its path's pattern: an entry's path parameters are read from its path when
+    the journal is read, rather than kept per entry (one dict fewer per request on the hot path).
+    """
+
+    def __init__(self, limit: int, operations: Mapping[str, re.Pattern[str]] | None = None) -> None:
         self._entries: deque[Entry] = deque(maxlen=limit)
-        self._last_id = 0
+        self._ids = itertools.count(1)
+        self._operations = operations or {}
+
+    def params(self, entry: Entry) -> Mapping[str, str]:
+        """The entry's path parameters (jobId, videoId), by its operation's path template."""
+        pattern = self._operations.get(entry.operation_id or "")
+        match = pattern.match(entry.path) if pattern is not None else None
+        return match.groupdict() if match is not None else {}
+
+    def to_json(self, entry: Entry) -> dict[str, Any]:
+        """An entry as the admin API shows it."""
+        return entry.to_json(self.params(entry))
 
     def add(self, entry: Entry) -> None:
         """Record a request."""
-        self._last_id += 1
-        entry.id = self._last_id
+        entry.id = next(self._ids)
         self._entries.append(entry)
 
     def entries(self, where: EntryFilter | None = None) -> list[Entry]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from miraflow_mock.simulator.journal import Entry
@@ -23,17 +24,20 @@ __all__ = ["RequestLog", "format_line"]
 _PATH_WIDTH = 44  # /api/video/<25-character id>/status fits
 
 
-def format_line(entry: Entry, wall_time: float | None = None) -> str:
-    """One request as a log line: wall time, method, path, status, latency, tenant, job (or video), fault."""
+def format_line(entry: Entry, params: Mapping[str, str], wall_time: float | None = None) -> str:
+    """One request as a log line: wall time, method, path, status, latency, tenant, job (or video), fault.
+
+    `params` are the path's parameters (`Journal.params`).
+    """
     moment = time.time() if wall_time is None else wall_time
     clock = time.strftime("%H:%M:%S", time.localtime(moment)) + f".{int(moment % 1 * 1000):03d}"
     status = "---" if entry.status is None else str(entry.status)
     latency = "" if entry.latency is None else f"{entry.latency * 1000:6.1f} ms"
     parts = [f"{clock} {entry.method:<6} {entry.path:<{_PATH_WIDTH}} {status:>3} {latency}"]
     parts.append(f"tenant={entry.tenant or '-'}")
-    if (job := entry.job_id) is not None:
+    if (job := entry.job_id(params)) is not None:
         parts.append(f"job={job}")
-    elif (video := entry.video_id) is not None:
+    elif (video := params.get("videoId")) is not None:
         parts.append(f"video={video}")
     if entry.fault is not None:
         parts.append(f"fault={entry.fault}")
@@ -43,16 +47,17 @@ def format_line(entry: Entry, wall_time: float | None = None) -> str:
 
 
 class RequestLog:
-    """Writes a line per journaled request to a stream (stdout by default)."""
+    """Writes a line per journaled request to a stream (stdout by default); `params` reads an entry's path."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, params: Callable[[Entry], Mapping[str, str]], stream: TextIO | None = None) -> None:
+        self._params = params
         self._stream = stream
         self._pending: list[str] = []
         self._scheduled = False
 
     def write(self, entry: Entry) -> None:
         """Log one request (written at the end of the event loop's current turn)."""
-        self._pending.append(format_line(entry))
+        self._pending.append(format_line(entry, self._params(entry)))
         if self._scheduled:
             return
         try:
