@@ -68,7 +68,9 @@ def test_each_request_is_one_line_with_tenant_job_and_latency(logging_server: Se
     httpx.post(logging_server.url + "/__admin/faults", json={"operationId": "listAvatars", "status": 429})
     http.get("avatars")
     assert re.search(r"GET +/api/avatars +429 .* tenant=tenant-1  fault=1$", logging_server.line())
-    rest = logging_server.stop()
+    http.get("voices")
+    rest = logging_server.stop()  # the last line is written before the server exits
+    assert re.search(r"GET +/api/voices +200 .* tenant=tenant-1$", rest), rest
     assert KEY not in rest and "sk-wrong" not in rest
     assert "/__admin" not in rest  # the admin API (and the dashboard's polling) is not logged
 

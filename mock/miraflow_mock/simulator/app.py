@@ -80,7 +80,9 @@ class Simulator:
         self.router = Router(routes=routes, default=_not_found)
 
     def close(self) -> None:
-        """Release the persistence store."""
+        """Release the persistence store (and write the request log's last lines)."""
+        if self.request_log is not None:
+            self.request_log.flush()
         self.backend.store.close()
 
     def _match(self, method: str, path: str) -> tuple[str, Handler, Mapping[str, str]] | None:
