@@ -9,17 +9,19 @@ only the ratios mean something. Servers run one at a time, each on a free loopba
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import httpx
 
 from miraflow_mock.prism import PrismProcess
-from miraflow_mock.testing import start_simulator
+from miraflow_mock.testing import SimulatorHandle, start_simulator
 
 KEY = "sk-bench"
 GOALS = {1: 2.5, 16: 4.0}  # simulator ÷ Prism, requests per second, at 1 and 16 connections
@@ -32,7 +34,19 @@ def _rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def _wrk(url: str, connections: int, seconds: float) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wrk(url: str, connections: int, seconds: float, pid: int | None = None) -> tuple[float, float | None]:
+    """Requests per second, and the server's CPU microseconds per request if its `pid` is given.
+
+    CPU per request does not depend on what else shares the cores, so it tells a server's own cost apart from the
+    machine's load; requests per second are what a client sees.
+    """
+    cpu_before = _cpu_seconds(pid) if pid else 0.0
     result = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-H", f"x-api-key: {KEY}", url],
         capture_output=True,
@@ -40,20 +54,42 @@ def _wrk(url: str, connections: int, seconds: float) -> float:
         check=True,
     )
     match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
+    count = re.search(r"(\d+) requests in", result.stdout)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result.stdout)
-    if match is None or errors:
+    if match is None or count is None or errors:
         raise RuntimeError(f"wrk against {url} failed:\n{result.stdout}")
-    return float(match.group(1))
+    cpu = (_cpu_seconds(pid) - cpu_before) / int(count.group(1)) * 1e6 if pid else None
+    return float(match.group(1)), cpu
 
 
-def _throughput(root: str, job_id: str, seconds: float) -> dict[tuple[str, int], float]:
+def _drain(sim: SimulatorHandle) -> list[int]:
+    """Read the server's stdout to its end on a thread, as a terminal would; the returned list counts the lines."""
+    assert sim.process is not None and sim.process.stdout is not None
+    stdout, lines = sim.process.stdout, [0]
+
+    def read() -> None:
+        for _ in stdout:
+            lines[0] += 1
+
+    threading.Thread(target=read, name="bench-stdout", daemon=True).start()
+    return lines
+
+
+def _throughput(
+    root: str, job_id: str, seconds: float, pid: int | None = None
+) -> dict[tuple[str, int], tuple[float, float | None]]:
     paths = {"GET /api/avatars": "/api/avatars", "GET status": f"/api/video/{job_id}/status"}
     results = {}
     for name, path in paths.items():
         _wrk(root + path, 4, 1)  # warm up
         for connections in GOALS:
-            results[(name, connections)] = _wrk(root + path, connections, seconds)
+            results[(name, connections)] = _wrk(root + path, connections, seconds, pid)
     return results
+
+
+def _pid(sim: SimulatorHandle) -> int:
+    assert sim.process is not None
+    return sim.process.pid
 
 
 def _create(client: httpx.Client, avatar: str = "cmdms9d3s001no401kqwbr0q5") -> str:
@@ -66,19 +102,40 @@ def throughput(seconds: float) -> None:
     """Requests per second of Prism and of the simulator on GET /api/avatars and GET status, 1 and 16 connections."""
     with PrismProcess(mode="mock") as prism:
         prism_rps = _throughput(prism.url, "cm42ab3ou0008aggajj0jy5e2", seconds)
-    with start_simulator(tenants={KEY: 100_000_000}, seed=1) as sim:
+    serve = {"tenants": {KEY: 100_000_000}, "seed": 1}
+    with start_simulator(**serve) as sim:
         with httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": KEY}) as client:
             job = _create(client)
-        sim_rps = _throughput(sim.url, job, seconds)
+        sim_runs = _throughput(sim.url, job, seconds, _pid(sim))
+    with start_simulator(**serve, log_requests=True) as sim:
+        logged = _drain(sim)
+        with httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": KEY}) as client:
+            job = _create(client)
+        logged_runs = _throughput(sim.url, job, seconds, _pid(sim))
+    sim_rps = {key: rps for key, (rps, _) in sim_runs.items()}
+    if logged[0] == 0:
+        raise RuntimeError("serve --log-requests printed no line")
     print(f"\nThroughput (wrk, {seconds:g} s per run; wrk shares the 2 cores, so only ratios count)")
     print(f"{'request':<20}{'conns':>6}{'Prism req/s':>14}{'simulator req/s':>18}{'ratio':>8}{'goal':>7}")
-    for (name, connections), prism_value in prism_rps.items():
+    for (name, connections), (prism_value, _) in prism_rps.items():
         ratio = sim_rps[(name, connections)] / prism_value
         goal = GOALS[connections]
         flag = "ok" if ratio >= goal else "BELOW"
         print(
             f"{name:<20}{connections:>6}{prism_value:>14,.0f}{sim_rps[(name, connections)]:>18,.0f}"
             f"{ratio:>7.2f}×{goal:>6.1f}× {flag}"
+        )
+    print("\nThe cost of serve --log-requests (a line per request, read from a pipe), same requests")
+    print("(and the simulator's own CPU time per request, which the machine's other load does not change)")
+    header = f"{'request':<20}{'conns':>6}{'without req/s':>15}{'with req/s':>12}{'ratio':>8}"
+    print(f"{header}{'CPU µs/req':>18}{'ratio':>8}")
+    for key, (plain, plain_cpu) in sim_runs.items():
+        name, connections = key
+        rps, cpu = logged_runs[key]
+        assert cpu is not None and plain_cpu is not None
+        print(
+            f"{name:<20}{connections:>6}{plain:>15,.0f}{rps:>12,.0f}{rps / plain:>7.2f}×"
+            f"{plain_cpu:>9.0f} → {cpu:<6.0f}{cpu / plain_cpu:>7.2f}×"
         )
 
 

@@ -121,6 +121,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             catalog=catalog,
             calibration=calibration,
             **({"business_errors": args.business_errors} if args.business_errors else {}),
+            log_requests=args.log_requests,
         )
     except ValueError as exc:
         print(f"miraflow-mock serve: {exc}", file=sys.stderr)
@@ -268,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="FILE",
         help="plan jobs from a calibration file (miraflow-mock calibrate) instead of the spec's ranges",
+    )
+    serve.add_argument(
+        "--log-requests",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="print one line per request: method, path, status, latency, tenant, job id (default: off)",
     )
     serve.add_argument(
         "--bug",

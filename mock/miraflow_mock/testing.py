@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -84,9 +84,10 @@ class SimulatorHandle:
         """Remove every pending fault."""
         self.admin("DELETE", "/faults")
 
-    def requests(self) -> list[dict[str, Any]]:
-        """The request journal, oldest first."""
-        return list(self.admin("GET", "/requests")["requests"])
+    def requests(self, **filters: Any) -> list[dict[str, Any]]:
+        """The request journal, oldest first; `filters` as `GET /__admin/requests` takes them (`status="4xx"`, ...)."""
+        query = "?" + urlencode(filters) if filters else ""
+        return list(self.admin("GET", f"/requests{query}")["requests"])
 
     def count_requests(self, method: str | None = None, url_path: str | None = None) -> int:
         """How many journaled requests match the method and path (None: any)."""
@@ -174,6 +175,7 @@ def start_simulator(
     catalog: Path | None = None,
     calibration: Path | None = None,
     business_errors: str | None = None,
+    log_requests: bool = False,
     host: str = "127.0.0.1",
     port: int = 0,
     startup_timeout: float = 60.0,
@@ -197,6 +199,8 @@ def start_simulator(
         args += ["--calibration", str(calibration)]
     if business_errors is not None:
         args += ["--business-errors", business_errors]
+    if log_requests:  # the lines go to the handle's process.stdout: read them, or the pipe fills
+        args.append("--log-requests")
     process = subprocess.Popen(
         [sys.executable, "-m", "miraflow_mock", *args],
         stdin=subprocess.DEVNULL,

@@ -118,6 +118,8 @@ def test_mock_runs_the_simulator_and_passes_signals_and_exit_codes_through(
     api_root = _read_ready_line(process)
     response = httpx.get(f"{api_root}/avatars", headers={"x-api-key": KEY})
     assert response.status_code == 200 and response.json()["avatars"]
+    assert process.stdout is not None  # `miraflow mock` logs each request, naming the tenant and never the key
+    assert re.search(r"GET +/api/avatars +200 .* tenant=tenant-1$", logged := process.stdout.readline()), logged
     process.send_signal(signum)
     process.communicate(timeout=30)
     assert process.returncode == 0  # miraflow-mock serve stops cleanly, and miraflow passes its code through
@@ -128,6 +130,7 @@ def test_mock_runs_the_simulator_and_passes_signals_and_exit_codes_through(
 def test_mock_help_and_a_bad_option_come_from_miraflow_mock_serve() -> None:
     helped = run_cli("mock", "--help")
     assert helped.returncode == 0 and "--time-scale" in helped.stdout and "--fail-rate" in helped.stdout
+    assert "--no-log-requests" in helped.stdout
     refused = run_cli("mock", "--port", "not-a-port")
     assert refused.returncode == 2 and "--port" in refused.stderr
 

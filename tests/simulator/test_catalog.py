@@ -46,7 +46,9 @@ def create(http: httpx.Client, avatar: str, **extra: Any) -> httpx.Response:
 def catalog_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorHandle]:
     path = tmp_path_factory.mktemp("catalog") / "catalog.yaml"
     path.write_text(CATALOG_YAML)
-    with start_simulator(clock="manual", seed=1, catalog=path) as sim:
+    with start_simulator(
+        clock="manual", seed=1, catalog=path, business_errors="4xx"
+    ) as sim:  # statuses, not 2xx bodies
         yield sim
 
 

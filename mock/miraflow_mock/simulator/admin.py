@@ -15,7 +15,7 @@ from starlette.routing import Route
 from miraflow_mock.simulator.backend import Backend
 from miraflow_mock.simulator.clock import ManualClock
 from miraflow_mock.simulator.faults import FaultError, FaultStore
-from miraflow_mock.simulator.journal import Journal
+from miraflow_mock.simulator.journal import EntryFilter, Journal
 
 __all__ = ["admin_routes"]
 
@@ -44,7 +44,11 @@ def admin_routes(backend: Backend, journal: Journal, faults: FaultStore) -> list
         if request.method == "DELETE":
             journal.clear()
             return JSONResponse({"cleared": True})
-        return JSONResponse({"requests": [entry.to_json() for entry in journal.entries()]})
+        try:
+            where = EntryFilter.from_query(request.query_params) if request.query_params else None
+        except ValueError as exc:
+            return _error(400, str(exc))
+        return JSONResponse({"requests": [journal.to_json(entry) for entry in journal.entries(where)]})
 
     async def count(request: Request) -> Response:
         try:
@@ -54,7 +58,12 @@ def admin_routes(backend: Backend, journal: Journal, faults: FaultStore) -> list
         return JSONResponse({"count": journal.count(body.get("method"), body.get("urlPath"))})
 
     async def jobs(request: Request) -> Response:
-        return JSONResponse({"jobs": [backend.job_admin_json(job) for job in backend.jobs.values()]})
+        selected = list(backend.jobs.values())
+        if limit := request.query_params.get("limit"):  # the newest N (the dashboard's view)
+            if not limit.isdigit():
+                return _error(400, "limit must be a whole number")
+            selected = selected[-int(limit) :] if int(limit) else []
+        return JSONResponse({"jobs": [backend.job_admin_json(job) for job in selected], "total": len(backend.jobs)})
 
     async def tenants(request: Request) -> Response:
         if request.method == "POST":

@@ -11,6 +11,7 @@ import re
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
+from time import perf_counter
 from types import MappingProxyType
 from typing import Any
 
@@ -25,9 +26,11 @@ from miraflow_mock.simulator.admin_scenarios import scenario_routes
 from miraflow_mock.simulator.backend import Backend
 from miraflow_mock.simulator.clock import Clock, ManualClock, RealClock
 from miraflow_mock.simulator.config import SimulatorConfig
+from miraflow_mock.simulator.dashboard import dashboard_routes
 from miraflow_mock.simulator.faults import Fault, FaultStore
-from miraflow_mock.simulator.journal import Entry, Journal
-from miraflow_mock.simulator.responses import Api, Handler, JsonReply, error_response
+from miraflow_mock.simulator.journal import EXCERPT_BYTES, Entry, Journal
+from miraflow_mock.simulator.request_log import RequestLog
+from miraflow_mock.simulator.responses import Api, Handler, JsonReply, _api_key, error_response
 from miraflow_mock.simulator.store import MemoryStore, SqliteStore, Store
 from miraflow_mock.simulator.validation import RequestValidator
 
@@ -53,9 +56,10 @@ class Simulator:
             files = Path(f"{config.state}.files") if config.state else Path(tempfile.mkdtemp(prefix="miraflow-sim-"))
         self.files = files
         self.backend = Backend(config, self.clock, store, files)
-        self.journal = Journal(config.journal_limit)
         spec = load_spec()
         self._operations = _operation_table(spec)
+        self.journal = Journal(config.journal_limit, {op: pattern for _, _, pattern, op in self._operations})
+        self.request_log = RequestLog(self.journal.params) if config.log_requests else None
         self.faults = FaultStore({(method, path): op for method, path, _, op in self._operations})
         self.api = Api(self.backend, RequestValidator(spec))
         handlers = self.api.handlers()
@@ -75,11 +79,14 @@ class Simulator:
             *admin_routes(self.backend, self.journal, self.faults),
             *catalog_routes(self.backend),
             *scenario_routes(self.backend),
+            *dashboard_routes(self._operations),
         ]
         self.router = Router(routes=routes, default=_not_found)
 
     def close(self) -> None:
-        """Release the persistence store."""
+        """Release the persistence store (and write the request log's last lines)."""
+        if self.request_log is not None:
+            self.request_log.flush()
         self.backend.store.close()
 
     def _match(self, method: str, path: str) -> tuple[str, Handler, Mapping[str, str]] | None:
@@ -104,13 +111,14 @@ class Simulator:
         if scope["type"] != "http" or (path := scope["path"]).startswith("/__admin"):
             await self.router(scope, receive, send)
             return
+        started = perf_counter()
         method = scope["method"]
         found = self._match(method, path)
         entry = Entry(
             self.clock.now(),
             method,
             path,
-            scope.get("query_string", b"").decode("latin-1"),
+            scope.get("query_string", b""),
             found[0] if found else None,
         )
         try:
@@ -118,6 +126,9 @@ class Simulator:
             if fault is None and found is not None and self.backend.scenarios.has_faults:
                 fault = self.backend.scenarios.take_fault(found[0], found[2])  # a scenario's fault on one job
             if fault is not None:
+                entry.fault = fault.id
+                if (tenant := self.backend.tenants.get(_api_key(scope) or "")) is not None:
+                    scope["miraflow.tenant"] = tenant.name  # a fault answers before the handler knows the tenant
                 await self._misbehave(fault, found, scope, receive, _recording(entry, send), send)
             elif found is None:
                 await self.router(scope, receive, _recording(entry, send))
@@ -127,13 +138,20 @@ class Simulator:
                 response = await _handle(scope, receive, found)
                 if type(response) is JsonReply:
                     entry.status = response.status_code
+                    body: bytes = response.body  # type: ignore[assignment]  # a JsonReply's body is bytes
+                    entry.response_body = body
+                    if len(body) > EXCERPT_BYTES or len(response.raw_headers) > 2:  # rare: let the entry trim it
+                        entry.keep_json_reply(response.raw_headers, body)
                     await response(scope, receive, send)
                 else:
                     await response(scope, receive, _recording(entry, send))
         finally:
+            entry.latency = perf_counter() - started
             entry.tenant = scope.get("miraflow.tenant")
             entry.body = scope.get("miraflow.body")
             self.journal.add(entry)
+            if self.request_log is not None:
+                self.request_log.write(entry)
 
     async def _misbehave(
         self,
@@ -197,11 +215,16 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def _recording(entry: Entry, send: Send) -> Send:
-    """A `send` that notes the response's status in the journal entry."""
+    """A `send` that notes the response in the journal entry: its status, headers, size and the start of its body."""
 
     async def recording_send(message: Message) -> None:
         if message["type"] == "http.response.start":
             entry.status = message["status"]
+            entry.response_headers = message.get("headers", ())
+        elif body := message.get("body", b""):
+            if (room := EXCERPT_BYTES - len(entry.response_body)) > 0:
+                entry.response_body += body[:room]
+            entry.response_size += len(body)
         await send(message)
 
     return recording_send

@@ -436,4 +436,6 @@ class Backend:
             "startedAt": started,
             "completedAt": job.ended_at if self.lifecycle.is_terminal(seen.state) else None,
             "durationSeconds": job.duration,
+            # Its planned future, fixed at creation: when it gets a render slot, when it ends and how.
+            "plan": {"slot": job.slot, "startAt": job.started_at, "endAt": job.ended_at, "outcome": job.outcome},
         }

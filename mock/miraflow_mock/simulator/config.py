@@ -66,6 +66,8 @@ class SimulatorConfig:
     # Where a create's business failure ("not enough credits", "Avatar not found") is answered: "2xx" (a 200 with
     # the error body, as the guide's client reads it) or "4xx"; the spec's x-business-errors says which by default.
     business_errors: str = field(default_factory=lambda: business_errors().default)
+    # Print one line per request on stdout (`--log-requests`).
+    log_requests: bool = False
 
     def __post_init__(self) -> None:
         if self.time_scale <= 0:

@@ -534,7 +534,7 @@ def demo(
     add_help_option=False,
 )
 def mock(ctx: typer.Context) -> None:
-    """Run the local simulator of the API: `miraflow-mock serve` with these options (`miraflow mock --help`)."""
+    """Run the local simulator, a line per request: `miraflow-mock serve --log-requests` with these options."""
     with reporting():
         code = run_mock(ctx.args)
     raise typer.Exit(code)

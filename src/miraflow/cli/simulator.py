@@ -60,10 +60,12 @@ def _own_group() -> dict[str, Any]:
 def run_mock(args: Sequence[str]) -> int:
     """Run `miraflow-mock serve ARGS` in the foreground, forwarding signals; return its exit code.
 
-    A child killed by a signal gives 128 + the signal's number, as a shell reports it.
+    A person runs it to watch their app talk to the simulator, so it logs each request (`--log-requests`; the
+    caller's `--no-log-requests`, coming later, wins). A child killed by a signal gives 128 + the signal's number,
+    as a shell reports it.
     """
     require_simulator()
-    process = subprocess.Popen(_command(args), stdin=subprocess.DEVNULL, **_own_group())
+    process = subprocess.Popen(_command(["--log-requests", *args]), stdin=subprocess.DEVNULL, **_own_group())
 
     def forward(signum: int, frame: FrameType | None) -> None:
         if process.poll() is None:
