@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import random
 import time
@@ -23,7 +24,14 @@ import httpx
 
 from miraflow._avatars import AvatarCache
 from miraflow._clock import AsyncClock, AsyncSystemClock, Clock, SystemClock
-from miraflow._constants import API_KEY_ENV, AVATAR_CACHE_TTL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, LOG_ENV
+from miraflow._constants import (
+    API_KEY_ENV,
+    AVATAR_CACHE_TTL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    LOG_ENV,
+    TIME_SCALE_ENV,
+)
 from miraflow._exceptions import (
     APIResponseValidationError,
     APIStatusError,
@@ -125,6 +133,20 @@ def job_status(job_id: str, parsed: object, response: httpx.Response) -> JobStat
     return JobStatus(job_id=job_id, status=status, progress=progress, video_id=video_id)
 
 
+def _time_scale(argument: float | None, environment: str | None) -> float:
+    """The client's time scale: the argument, else `MIRAFLOW_TIME_SCALE`, else 1 (a service in real time)."""
+    if argument is None:
+        if not environment:
+            return 1.0
+        try:
+            argument = float(environment)
+        except ValueError:
+            raise ValueError(f"{TIME_SCALE_ENV} must be a number more than 0, not {environment!r}") from None
+    if not (math.isfinite(argument) and argument > 0):
+        raise ValueError(f"time_scale must be a number more than 0, not {argument!r}")
+    return argument
+
+
 class _BaseClient:
     """Configuration shared by the twins: the key, the API root, timeouts, retries and the client's caches."""
 
@@ -140,6 +162,7 @@ class _BaseClient:
         avatar_cache_ttl: float,
         now: Callable[[], float],
         rng: random.Random | None,
+        time_scale: float | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key:
@@ -154,6 +177,7 @@ class _BaseClient:
         self.base_url = resolve_api_root(base_url)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.max_retries = max_retries
+        self.time_scale = _time_scale(time_scale, os.environ.get(TIME_SCALE_ENV))
         self._secret = Secret(key)
         self._rng = rng if rng is not None else random.Random()
         self._avatar_cache = AvatarCache(avatar_cache_ttl, now)
@@ -173,8 +197,11 @@ class _BaseClient:
             httpx_args=httpx_args,
         )
 
-    def _plan_wait(self, job: Job | str, *, time_scale: float) -> tuple[str, PollPlanner]:
-        """The job id to poll and a planner knowing what this client knows of the job (its mode, when it was sent)."""
+    def _plan_wait(self, job: Job | str, *, time_scale: float | None) -> tuple[str, PollPlanner]:
+        """The job id to poll and a planner knowing what this client knows of the job (its mode, when it was sent).
+
+        `time_scale` None: the client's own.
+        """
         job_id = job.id if isinstance(job, Job) else job
         known = self._known_jobs.recall(job_id)
         mode = job.mode if isinstance(job, Job) else (known[0] if known is not None else None)
@@ -183,7 +210,7 @@ class _BaseClient:
             duration=duration,
             started_after=known[1] if known is not None else None,
             rng=self._rng,
-            time_scale=time_scale,
+            time_scale=self.time_scale if time_scale is None else time_scale,
         )
         return job_id, planner
 
@@ -258,6 +285,7 @@ class SyncAPIClient(_BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         avatar_cache_ttl: float = AVATAR_CACHE_TTL,
         transport: httpx.BaseTransport | None = None,
+        time_scale: float | None = None,
         _clock: Clock | None = None,
         _rng: random.Random | None = None,
     ) -> None:
@@ -270,6 +298,7 @@ class SyncAPIClient(_BaseClient):
             avatar_cache_ttl=avatar_cache_ttl,
             now=self._clock.now,
             rng=_rng,
+            time_scale=time_scale,
         )
         self._generated = self._generated_client({"transport": transport} if transport is not None else {})
 
@@ -337,6 +366,7 @@ class AsyncAPIClient(_BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         avatar_cache_ttl: float = AVATAR_CACHE_TTL,
         transport: httpx.AsyncBaseTransport | None = None,
+        time_scale: float | None = None,
         _clock: AsyncClock | None = None,
         _rng: random.Random | None = None,
     ) -> None:
@@ -349,6 +379,7 @@ class AsyncAPIClient(_BaseClient):
             avatar_cache_ttl=avatar_cache_ttl,
             now=self._clock.now,
             rng=_rng,
+            time_scale=time_scale,
         )
         self._generated = self._generated_client({"transport": transport} if transport is not None else {})
 

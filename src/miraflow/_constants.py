@@ -39,11 +39,13 @@ __all__ = [
     "RETRYABLE_STATUS_CODES",
     "RETRY_AFTER_CEILING",
     "RETRY_JITTER",
+    "TIME_SCALE_ENV",
 ]
 
 # Configuration, read only in the clients' constructors.
 API_KEY_ENV = "MIRAFLOW_API_KEY"
 LOG_ENV = "MIRAFLOW_LOG"
+TIME_SCALE_ENV = "MIRAFLOW_TIME_SCALE"  # a simulator running faster than real time: its job durations times this
 LOGGER_NAME = "miraflow"
 
 # Requests.

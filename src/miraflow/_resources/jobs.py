@@ -34,7 +34,7 @@ class Jobs:
         *,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
-        time_scale: float = 1.0,
+        time_scale: float | None = None,
     ) -> JobStatus:
         """Wait until the job finishes and return its complete status (which carries the `video_id`).
 
@@ -43,7 +43,7 @@ class Jobs:
         that fails transiently is retried, not fatal. Raises `JobFailedError` if the job ends in a failure state and
         `WaitTimeoutError` (carrying the last status) after `timeout` seconds; no timeout waits as long as it takes.
         `time_scale` is for a simulator running faster than real time: it scales every interval and expected
-        duration.
+        duration (default: the client's `time_scale`).
         """
         job_id, planner = self._client._plan_wait(job, time_scale=time_scale)
         clock = self._client._clock
@@ -71,7 +71,7 @@ class AsyncJobs:
         *,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
-        time_scale: float = 1.0,
+        time_scale: float | None = None,
     ) -> JobStatus:
         """Wait until the job finishes and return its complete status (see `Jobs.wait`)."""
         job_id, planner = self._client._plan_wait(job, time_scale=time_scale)

@@ -193,7 +193,7 @@ class Videos:
         voice: Voice | str | None = None,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
-        time_scale: float = 1.0,
+        time_scale: float | None = None,
     ) -> Path:
         """Create a video, wait for it, download it to `dest`; return the file's path.
 
@@ -309,7 +309,7 @@ class AsyncVideos:
         voice: Voice | str | None = None,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
-        time_scale: float = 1.0,
+        time_scale: float | None = None,
     ) -> Path:
         """Create a video, wait for it, download it to `dest`; return the file's path (see `Videos.generate`)."""
         target = resolve_target(dest)
