@@ -41,7 +41,7 @@ def _jobs(mode: str, factor: float) -> list[Job]:
             slots=SlotSchedule(1),
             time_scale=factor,
             fail_rate=0.0,
-        )  # fmt: skip
+        )
         for i in range(JOBS)
     ]
 
@@ -120,7 +120,7 @@ def test_the_time_scale_comes_from_the_argument_else_the_environment(
 @pytest.mark.parametrize("value", ["fast", "0", "-1", "nan"])
 def test_a_bad_time_scale_is_refused_with_its_name(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("MIRAFLOW_TIME_SCALE", value)
-    with pytest.raises(ValueError, match="time_scale|MIRAFLOW_TIME_SCALE"):
+    with pytest.raises(ValueError, match=r"time_scale|MIRAFLOW_TIME_SCALE"):
         Miraflow(KEY)
 
 
