@@ -3,20 +3,27 @@
 The planner keeps a probability distribution for the moment the job finishes, from what it knows:
 
 - the mode's duration range from the spec (`x-job-lifecycle` modes), scaled by `time_scale`: every duration in it
-  equally likely;
+  equally likely. The range is an assumption, not a documented fact, and a client may not be told that a simulator
+  runs faster: so a share of the prior (`POLL_SPEC_DOUBT`) doubts it, spread evenly in log scale over every duration
+  from 1/50 to 20 times the range, and readings that contradict the range move the schedule to the pace they show;
 - when the render started: not before the create was sent or the last poll that saw the job queued, and not after
   the first poll that saw it rendering;
-- the latest progress reading. Progress is not linear in time, so a reading is weak evidence: the share of the render
-  done is taken to lie in a band around it, widest mid-way and narrow near 0 and 100 %, and a share of readings is
-  allowed to mean nothing at all;
+- the progress readings: the latest and up to two earlier ones at least 10 points apart (so their errors are about
+  independent). Progress is not linear in time, so a reading is weak evidence: the share of the render done is taken
+  to lie in a band around it, widest mid-way and narrow near 0 and 100 %, and a share of readings is allowed to mean
+  nothing at all;
 - that the job was still running at the last poll.
 
 The next poll goes where the chance that the job finished more than the lag budget earlier reaches a small risk
 (`POLL_LATE_RISK`), or sooner if the lag it may have run up beyond the budget reaches, on average, a small allowance
-(`POLL_EXCESS_LAG`: a long sleep risks a long lag). So polls are sparse while the job cannot be done yet, and dense
-once it may be. They are never closer
-than the minimum interval nor further apart than the maximum, and each is shortened by a little jitter. A job that
-outlasts the spec's range stretches the range instead of breaking the schedule.
+(`POLL_EXCESS_LAG`: a long sleep risks a long lag), or sooner if a finish before it would more than rarely be seen late
+(`POLL_LATE_SHARE`: near an uncertain end, many polls must not add up to many late sightings). Until a reading shows
+the render's pace, a poll is a probe at most a lag budget (or the time already waited) after the last: a job far
+faster than the spec says is seen within the budget. So polls are sparse while the job cannot be done yet, and dense
+once it may be. They are never closer than the minimum interval nor further apart than the maximum, and each is
+shortened by a little jitter. A job that outlasts even the doubted range stretches it instead of breaking the schedule.
+The distribution is found on a coarse grid of durations over the whole prior, then on a fine one where the evidence
+puts it, even in log scale of the time left (finest where the next poll is decided, whatever the job's scale).
 
 `WaitState` applies the rules around the polls: every observed status goes to `on_progress`; each terminal state of
 the spec's lifecycle is handled by its outcome (success returns, failure raises `JobFailedError`); a transient
