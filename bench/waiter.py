@@ -22,7 +22,7 @@ linear with jitter (each of 8 knots off the line by up to half a segment); the w
 wide (`PROGRESS_SPREAD`). Replayed offline with the same planner against a far noisier curve (knots at sorted uniform
 draws: "50 %" anywhere from a quarter to three quarters of the render), it made 4.7x (face-cropped) and 6.1x (full
 background) fewer calls, with p95 lags of 4.5 s and 4.8 s against fixed polling's 4.7 s: a service with wilder progress
-costs some lag, not correctness.
+costs some lag, not correctness. (Measured before the waiter doubted the spec's durations; not measured again since.)
 """
 
 from __future__ import annotations
