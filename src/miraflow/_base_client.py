@@ -10,6 +10,7 @@ and `AsyncAPIClient` are twins, shaped the same.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import time
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 import attrs
 import httpx
 
-from miraflow._constants import API_KEY_ENV, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, LOG_ENV
+from miraflow._constants import API_KEY_ENV, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, LOG_ENV, TIME_SCALE_ENV
 from miraflow._exceptions import (
     APIResponseValidationError,
     APIStatusError,
@@ -114,6 +115,20 @@ def job_status(job_id: str, parsed: object, response: httpx.Response) -> JobStat
     return JobStatus(job_id=job_id, status=status, progress=progress, video_id=video_id)
 
 
+def _time_scale(argument: float | None, environment: str | None) -> float:
+    """The client's time scale: the argument, else `MIRAFLOW_TIME_SCALE`, else 1 (a service in real time)."""
+    if argument is None:
+        if not environment:
+            return 1.0
+        try:
+            argument = float(environment)
+        except ValueError:
+            raise ValueError(f"{TIME_SCALE_ENV} must be a number more than 0, not {environment!r}") from None
+    if not (math.isfinite(argument) and argument > 0):
+        raise ValueError(f"time_scale must be a number more than 0, not {argument!r}")
+    return argument
+
+
 class _BaseClient:
     """Configuration shared by the twins: the key, the API root, timeouts and retries. HTTP machinery only."""
 
@@ -125,6 +140,7 @@ class _BaseClient:
         timeout: float | httpx.Timeout,
         max_retries: int,
         rng: random.Random | None,
+        time_scale: float | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key:
@@ -139,6 +155,7 @@ class _BaseClient:
         self.base_url = resolve_api_root(base_url)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.max_retries = max_retries
+        self.time_scale = _time_scale(time_scale, os.environ.get(TIME_SCALE_ENV))
         self._secret = Secret(key)
         self._rng = rng if rng is not None else random.Random()
         self._key_header = api_key_header()
@@ -226,6 +243,7 @@ class SyncAPIClient(_BaseClient):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.BaseTransport | None = None,
+        time_scale: float | None = None,
         _clock: Clock | None = None,
         _rng: random.Random | None = None,
     ) -> None:
@@ -236,6 +254,7 @@ class SyncAPIClient(_BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             rng=_rng,
+            time_scale=time_scale,
         )
         self._generated = self._generated_client({"transport": transport} if transport is not None else {})
 
@@ -302,6 +321,7 @@ class AsyncAPIClient(_BaseClient):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.AsyncBaseTransport | None = None,
+        time_scale: float | None = None,
         _clock: AsyncClock | None = None,
         _rng: random.Random | None = None,
     ) -> None:
@@ -312,6 +332,7 @@ class AsyncAPIClient(_BaseClient):
             timeout=timeout,
             max_retries=max_retries,
             rng=_rng,
+            time_scale=time_scale,
         )
         self._generated = self._generated_client({"transport": transport} if transport is not None else {})
 

@@ -28,8 +28,9 @@ class Miraflow(SyncAPIClient):
     (`https://miraflow.ai/api`), defaulting to `MIRAFLOW_BASE_URL`, then production. `timeout` applies to each
     request, in seconds (or an `httpx.Timeout`); `max_retries` is how often an idempotent request is retried.
     `avatar_cache_ttl` is how long `avatars.list()` is cached. `transport` replaces httpx's (say, an
-    `httpx.MockTransport` in tests). The environment is read here, and only here. `MIRAFLOW_LOG=debug` turns on the
-    `miraflow` logger.
+    `httpx.MockTransport` in tests). `time_scale` (default `MIRAFLOW_TIME_SCALE`, else 1) is for a simulator running
+    faster than real time: waits scale their intervals and the spec's durations by it. The environment is read here,
+    and only here. `MIRAFLOW_LOG=debug` turns on the `miraflow` logger.
     """
 
     avatars: Avatars
@@ -50,6 +51,7 @@ class Miraflow(SyncAPIClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         avatar_cache_ttl: float = AVATAR_CACHE_TTL,
         transport: httpx.BaseTransport | None = None,
+        time_scale: float | None = None,
         _clock: Clock | None = None,
         _rng: random.Random | None = None,
     ) -> None:
@@ -59,6 +61,7 @@ class Miraflow(SyncAPIClient):
             timeout=timeout,
             max_retries=max_retries,
             transport=transport,
+            time_scale=time_scale,
             _clock=_clock,
             _rng=_rng,
         )
@@ -102,6 +105,7 @@ class AsyncMiraflow(AsyncAPIClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         avatar_cache_ttl: float = AVATAR_CACHE_TTL,
         transport: httpx.AsyncBaseTransport | None = None,
+        time_scale: float | None = None,
         _clock: AsyncClock | None = None,
         _rng: random.Random | None = None,
     ) -> None:
@@ -111,6 +115,7 @@ class AsyncMiraflow(AsyncAPIClient):
             timeout=timeout,
             max_retries=max_retries,
             transport=transport,
+            time_scale=time_scale,
             _clock=_clock,
             _rng=_rng,
         )

@@ -6,7 +6,7 @@ them (and the spec's expected durations) for a simulator running faster.
 
 from __future__ import annotations
 
-from miraflow.environment import API_KEY_ENV, LOG_ENV
+from miraflow.environment import API_KEY_ENV, LOG_ENV, TIME_SCALE_ENV
 
 __all__ = [
     "API_KEY_ENV",
@@ -18,20 +18,30 @@ __all__ = [
     "LOG_ENV",
     "MAX_CONSECUTIVE_POLL_FAILURES",
     "MAX_RETRY_DELAY",
+    "POLL_COARSE_POINTS",
+    "POLL_DOUBT_SPAN",
     "POLL_EXCESS_LAG",
+    "POLL_FINEST_CELL",
     "POLL_GRID_POINTS",
     "POLL_JITTER",
     "POLL_LAG_BUDGET",
+    "POLL_LATE_FLOOR",
     "POLL_LATE_RISK",
+    "POLL_LATE_SHARE",
     "POLL_MAX_INTERVAL",
     "POLL_MIN_INTERVAL",
+    "POLL_READINGS_KEPT",
+    "POLL_READING_GAP",
+    "POLL_SPEC_DOUBT",
     "POLL_START_POINTS",
+    "POLL_SUPPORT_TAIL",
     "PROGRESS_FLOOR",
     "PROGRESS_OUTLIER_SHARE",
     "PROGRESS_SPREAD",
     "RETRYABLE_STATUS_CODES",
     "RETRY_AFTER_CEILING",
     "RETRY_JITTER",
+    "TIME_SCALE_ENV",
 ]
 
 # Configuration, read only in the clients' constructors.
@@ -72,3 +82,21 @@ PROGRESS_SPREAD = 0.2
 PROGRESS_FLOOR = 0.02
 PROGRESS_OUTLIER_SHARE = 0.05
 MAX_CONSECUTIVE_POLL_FAILURES = 10  # transient status failures in a row tolerated by a wait without a timeout
+
+# The waiter doubts the spec's durations (an assumption, not a documented fact): POLL_SPEC_DOUBT of its prior is spread
+# over every scale of the spec's range from POLL_DOUBT_SPAN[0] to POLL_DOUBT_SPAN[1] times it (evenly in log scale), so
+# progress readings that contradict the range move the schedule. Until a reading shows the render's pace, polls are at
+# most a lag budget (or the time already waited) apart. Up to POLL_READINGS_KEPT readings at least POLL_READING_GAP of
+# progress apart are weighed together. The finish distribution is found on POLL_COARSE_POINTS durations over the
+# whole prior, then POLL_GRID_POINTS over the stretch holding all but POLL_SUPPORT_TAIL (each side) of it.
+POLL_SPEC_DOUBT = 0.05
+POLL_DOUBT_SPAN = (0.02, 20.0)
+POLL_READINGS_KEPT = 3
+POLL_READING_GAP = 0.1
+POLL_COARSE_POINTS = 60
+POLL_SUPPORT_TAIL = 0.0005
+# Near an uncertain end many polls each risk a late sighting: a poll also goes where a finish before it would be seen
+# later than the budget for at most POLL_LATE_SHARE of the chance that it finished by then (or POLL_LATE_FLOOR).
+POLL_LATE_SHARE = 0.04
+POLL_LATE_FLOOR = 0.02
+POLL_FINEST_CELL = 0.05  # of the minimum interval: the finest step of the time left the grid resolves

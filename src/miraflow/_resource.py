@@ -42,6 +42,7 @@ class SyncAPIResource:
         self._parse = _Parser(client._generated)
         self._clock: Clock = client._clock
         self._rng: random.Random = client._rng
+        self._time_scale: float = client.time_scale
         self._same_origin = client._same_origin
 
 
@@ -54,4 +55,5 @@ class AsyncAPIResource:
         self._parse = _Parser(client._generated)
         self._clock: AsyncClock = client._clock
         self._rng: random.Random = client._rng
+        self._time_scale: float = client.time_scale
         self._same_origin = client._same_origin

@@ -3,20 +3,27 @@
 The planner keeps a probability distribution for the moment the job finishes, from what it knows:
 
 - the mode's duration range from the spec (`x-job-lifecycle` modes), scaled by `time_scale`: every duration in it
-  equally likely;
+  equally likely. The range is an assumption, not a documented fact, and a client may not be told that a simulator
+  runs faster: so a share of the prior (`POLL_SPEC_DOUBT`) doubts it, spread evenly in log scale over every duration
+  from 1/50 to 20 times the range, and readings that contradict the range move the schedule to the pace they show;
 - when the render started: not before the create was sent or the last poll that saw the job queued, and not after
   the first poll that saw it rendering;
-- the latest progress reading. Progress is not linear in time, so a reading is weak evidence: the share of the render
-  done is taken to lie in a band around it, widest mid-way and narrow near 0 and 100 %, and a share of readings is
-  allowed to mean nothing at all;
+- the progress readings: the latest and up to two earlier ones at least 10 points apart (so their errors are about
+  independent). Progress is not linear in time, so a reading is weak evidence: the share of the render done is taken
+  to lie in a band around it, widest mid-way and narrow near 0 and 100 %, and a share of readings is allowed to mean
+  nothing at all;
 - that the job was still running at the last poll.
 
 The next poll goes where the chance that the job finished more than the lag budget earlier reaches a small risk
 (`POLL_LATE_RISK`), or sooner if the lag it may have run up beyond the budget reaches, on average, a small allowance
-(`POLL_EXCESS_LAG`: a long sleep risks a long lag). So polls are sparse while the job cannot be done yet, and dense
-once it may be. They are never closer
-than the minimum interval nor further apart than the maximum, and each is shortened by a little jitter. A job that
-outlasts the spec's range stretches the range instead of breaking the schedule.
+(`POLL_EXCESS_LAG`: a long sleep risks a long lag), or sooner if a finish before it would more than rarely be seen late
+(`POLL_LATE_SHARE`: near an uncertain end, many polls must not add up to many late sightings). Until a reading shows
+the render's pace, a poll is a probe at most a lag budget (or the time already waited) after the last: a job far
+faster than the spec says is seen within the budget. So polls are sparse while the job cannot be done yet, and dense
+once it may be. They are never closer than the minimum interval nor further apart than the maximum, and each is
+shortened by a little jitter. A job that outlasts even the doubted range stretches it instead of breaking the schedule.
+The distribution is found on a coarse grid of durations over the whole prior, then on a fine one where the evidence
+puts it, even in log scale of the time left (finest where the next poll is decided, whatever the job's scale).
 
 `WaitState` applies the rules around the polls: every observed status goes to `on_progress`; each terminal state of
 the spec's lifecycle is handled by its outcome (success returns, failure raises `JobFailedError`); a transient
@@ -26,6 +33,8 @@ failure of the status request is waited out (honouring Retry-After), not fatal; 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import random
 import threading
@@ -37,14 +46,23 @@ import attrs
 
 from miraflow._constants import (
     MAX_CONSECUTIVE_POLL_FAILURES,
+    POLL_COARSE_POINTS,
+    POLL_DOUBT_SPAN,
     POLL_EXCESS_LAG,
+    POLL_FINEST_CELL,
     POLL_GRID_POINTS,
     POLL_JITTER,
     POLL_LAG_BUDGET,
+    POLL_LATE_FLOOR,
     POLL_LATE_RISK,
+    POLL_LATE_SHARE,
     POLL_MAX_INTERVAL,
     POLL_MIN_INTERVAL,
+    POLL_READING_GAP,
+    POLL_READINGS_KEPT,
+    POLL_SPEC_DOUBT,
     POLL_START_POINTS,
+    POLL_SUPPORT_TAIL,
     PROGRESS_FLOOR,
     PROGRESS_OUTLIER_SHARE,
     PROGRESS_SPREAD,
@@ -154,9 +172,16 @@ class PollPlanner:
         late_risk: float = POLL_LATE_RISK,
         excess_lag: float = POLL_EXCESS_LAG,
         jitter: float = POLL_JITTER,
+        spec_doubt: float = POLL_SPEC_DOUBT,
+        late_share: float = POLL_LATE_SHARE,
+        doubt_span: tuple[float, float] = POLL_DOUBT_SPAN,
     ) -> None:
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, not {time_scale}")
+        if not 0.0 <= spec_doubt <= 1.0:
+            raise ValueError(f"spec_doubt must be between 0 and 1, not {spec_doubt}")
+        if not 0.0 < doubt_span[0] <= 1.0 <= doubt_span[1]:
+            raise ValueError(f"doubt_span must be (at most 1, at least 1), both positive, not {doubt_span}")
         self.duration = duration.scaled(time_scale)
         self.min_interval = min_interval * time_scale
         self.max_interval = max_interval * time_scale
@@ -165,12 +190,17 @@ class PollPlanner:
         self.set_lag_budget(lag_budget)
         self.late_risk = late_risk
         self.excess_lag = excess_lag * time_scale
+        self.spec_doubt = spec_doubt
+        self.late_share = late_share
+        self.doubt_span = doubt_span
         self._jitter = jitter
         self._rng = rng
+        self._origin = started_after  # when the planner first knew the job not to be rendering yet
         self._not_before = started_after  # the render started at or after this
         self._running_since: float | None = None  # ... and at or before this, the first poll that saw it rendering
         self._last_running: float | None = None
         self._reading: tuple[float, float] | None = None  # the latest (time, progress as a fraction)
+        self._readings: list[tuple[float, float]] = []  # the readings weighed: the latest and a few earlier ones
         self._lifecycle = lifecycle()
 
     def set_lag_budget(self, seconds: float) -> None:
@@ -188,11 +218,13 @@ class PollPlanner:
         self._last_running = now
         if status.status == self._lifecycle.initial:  # still queued: the render starts later than now
             self._not_before = now if self._not_before is None else max(self._not_before, now)
+            self._origin = now if self._origin is None else self._origin
             return
         if self._running_since is None:
             self._running_since = now
         if info.has_progress and status.progress is not None:
             self._reading = (now, (status.progress + 0.5) / 100.0)
+            self._keep_reading(self._reading)
 
     def finish_quantiles(self, *quantiles: float) -> tuple[float, ...] | None:
         """Moments by which the job has finished with these probabilities, or None if nothing is known yet."""
@@ -200,7 +232,7 @@ class PollPlanner:
         return _quantiles(finishes, quantiles) if finishes else None
 
     def first_delay(self, now: float) -> PollDecision:
-        """How long to wait before the first poll: none for a job of unknown age, else until it may be done."""
+        """How long to wait before the first poll: none for a job of unknown age, else a probe or until it may end."""
         if self._not_before is None:
             return PollDecision(0.0, "job of unknown age: polling now")
         return self._decide(now, floor=0.0)
@@ -219,6 +251,23 @@ class PollPlanner:
             return PollDecision(max(backoff, min(server_hint, RETRY_AFTER_CEILING)), "honouring Retry-After")
         return PollDecision(backoff, f"backing off after {failures} failed status request(s)")
 
+    def _keep_reading(self, reading: tuple[float, float]) -> None:
+        """Keep `reading`, and of the earlier ones only a few far enough apart to err independently."""
+        kept = [old for old in self._readings[:-1] if reading[1] - old[1] >= POLL_READING_GAP]
+        if self._readings and reading[1] - self._readings[-1][1] >= POLL_READING_GAP:
+            kept.append(self._readings[-1])  # the previous latest stays if far enough from the new one
+        self._readings = [*kept[-(POLL_READINGS_KEPT - 1) :], reading] if POLL_READINGS_KEPT > 1 else [reading]
+
+    def _probe_limit(self, now: float) -> float | None:
+        """How long the next poll may wait at most while no reading has shown the render's pace (None: no limit).
+
+        The spec's durations may be wrong: until a progress reading or a finish says how fast this service renders,
+        a poll goes at most a lag budget, or the time already waited, after the last one.
+        """
+        if self._reading is not None or self._origin is None:
+            return None
+        return max(self.lag_budget, now - self._origin)
+
     def _decide(self, now: float, *, floor: float) -> PollDecision:
         finishes = self._finish_distribution()
         if not finishes:
@@ -228,10 +277,17 @@ class PollPlanner:
             # Poll once the job may have finished a lag budget ago (the risk quantile), and before the lag it may
             # have run up beyond the budget is, on average, more than the excess allowance: a long sleep risks more.
             target = min(early, _excess_bound(finishes, self.excess_lag)) + self.lag_budget
+            # ... and, where the job may well finish before that poll, while a finish in the interval would be seen
+            # within the budget but for a small share of it: so many polls near an uncertain end cannot add up to
+            # many late sightings.
+            target = min(target, _share_bound(finishes, self.lag_budget, self.late_share, self.late_risk))
             reason = (
                 f"finish expected in {median - now:.2f} s (90 % within [{early - now:.2f}, {late - now:.2f}] s); "
                 f"polling {target - now:.2f} s from now, when it may have finished a lag budget ago"
             )
+        probe = self._probe_limit(now)
+        if probe is not None and target - now > probe:
+            target, reason = now + probe, f"probing in {probe:.2f} s: no progress seen yet to show the render's pace"
         delay = min(target - now, self.max_interval)
         delay -= min(self._jitter * delay, self.lag_budget / 2) * self._rng.random()
         return PollDecision(max(delay, floor), reason)
@@ -241,28 +297,67 @@ class PollPlanner:
         starts = self._start_candidates()
         if not starts:
             return []
-        first_start, last_start = starts[0][0], starts[-1][0]
+        lo, hi = self._duration_bounds(starts)
+        # Two passes: a coarse grid over every duration the prior allows finds where the evidence puts the
+        # duration; a fine grid over that stretch places the polls.
+        coarse = self._cells(starts, _log_grid(lo, hi, POLL_COARSE_POINTS), lo, hi)
+        if not coarse:
+            return []
+        low, high = _support(coarse, lo, hi)
+        # The fine grid is even in log scale of the time left (from the shortest duration the job may still have):
+        # finest where a poll is decided, whatever the job's scale.
+        shortest = 0.0 if self._last_running is None else max(0.0, self._last_running - starts[-1][0])
+        left_min = max(low - shortest, self.min_interval * POLL_FINEST_CELL)
+        grid = [(shortest + left, width) for left, width in _log_grid(left_min, high - shortest, POLL_GRID_POINTS)]
+        cells = self._cells(starts, grid, lo, hi) or coarse
+        total = sum(weight for _, _, weight in cells)
+        return sorted((finish, weight / total) for finish, _, weight in cells)
+
+    def _duration_bounds(self, starts: list[tuple[float, float]]) -> tuple[float, float]:
+        """The shortest and longest durations the prior allows: the spec's range widened by `doubt_span`.
+
+        A job that outlasts even the longest stretches it rather than break the schedule.
+        """
+        lo = self.duration.min * self.doubt_span[0]
+        hi = self.duration.max * self.doubt_span[1]
+        if self._last_running is not None:
+            hi = max(hi, 2.0 * (self._last_running - starts[0][0]))
+        return lo, hi
+
+    def _prior(self, duration: float, lo: float, hi: float) -> float:
+        """The prior density of a render lasting `duration`: in the spec's range, or (`spec_doubt`) at any scale."""
         d_min, d_max = self.duration.min, self.duration.max
+        density = self.spec_doubt / (duration * math.log(hi / lo)) if lo < hi and lo <= duration <= hi else 0.0
+        if d_max > d_min and d_min <= duration <= d_max:
+            density += (1.0 - self.spec_doubt) / (d_max - d_min)
+        return density
+
+    def _cells(
+        self, starts: list[tuple[float, float]], grid: list[tuple[float, float]], lo: float, hi: float
+    ) -> list[tuple[float, float, float]]:
+        """(finish, duration, weight) for `starts` and a grid of (duration, width) cells, given all that was seen.
+
+        Weights are not normalised; cells the job outlived are left out. A spec range of a single duration is a
+        point mass, which no cell holds: it is added as it is.
+        """
         running = self._last_running
-        if running is not None:
-            rendered = running - last_start  # it has rendered at least this long and is not done
-            if rendered >= 0.95 * d_max:  # it outlasts the spec's range: stretch the range rather than give up
-                d_max = max(d_max, 2.0 * (running - first_start))
-        count = POLL_GRID_POINTS
-        step = (d_max - d_min) / count
-        durations = [d_min + step * (i + 0.5) for i in range(count)] if step > 0 else [d_min]
-        finishes: list[tuple[float, float]] = []
-        for start, prior in starts:
-            for duration in durations:
+        point = self.duration.min if self.duration.max <= self.duration.min else None
+        grid = grid if point is None else [*grid, (point, 0.0)]
+        cells: list[tuple[float, float, float]] = []
+        for duration, width in grid:
+            prior = self._prior(duration, lo, hi) * width
+            if duration == point and width == 0.0:
+                prior = 1.0 - self.spec_doubt
+            if prior <= 0.0:
+                continue
+            for start, start_prior in starts:
                 finish = start + duration
                 if running is not None and finish <= running:
                     continue
-                finishes.append((finish, prior * self._likelihood(start, duration)))
-        total = sum(weight for _, weight in finishes)
-        if total <= 0:
-            return []
-        finishes.sort()
-        return [(finish, weight / total) for finish, weight in finishes]
+                weight = prior * start_prior * self._likelihood(start, duration)
+                if weight > 0.0:
+                    cells.append((finish, duration, weight))
+        return cells
 
     def _start_candidates(self) -> list[tuple[float, float]]:
         """The moments the render may have started, with their prior weights.
@@ -286,14 +381,47 @@ class PollPlanner:
         ]
 
     def _likelihood(self, start: float, duration: float) -> float:
-        """How well a render from `start` lasting `duration` explains the latest progress reading."""
-        if self._reading is None:
-            return 1.0
-        seen_at, progress = self._reading
-        share = min(max((seen_at - start) / duration, 0.0), 1.0)
-        variance = PROGRESS_SPREAD**2 * share * (1.0 - share) + PROGRESS_FLOOR**2
-        density = math.exp(-0.5 * (progress - share) ** 2 / variance) / math.sqrt(2.0 * math.pi * variance)
-        return (1.0 - PROGRESS_OUTLIER_SHARE) * density + PROGRESS_OUTLIER_SHARE
+        """How well a render from `start` lasting `duration` explains the progress readings kept."""
+        likelihood = 1.0
+        for seen_at, progress in self._readings:
+            share = min(max((seen_at - start) / duration, 0.0), 1.0)
+            variance = PROGRESS_SPREAD**2 * share * (1.0 - share) + PROGRESS_FLOOR**2
+            density = math.exp(-0.5 * (progress - share) ** 2 / variance) / math.sqrt(2.0 * math.pi * variance)
+            likelihood *= (1.0 - PROGRESS_OUTLIER_SHARE) * density + PROGRESS_OUTLIER_SHARE
+        return likelihood
+
+
+def _log_grid(lo: float, hi: float, points: int) -> list[tuple[float, float]]:
+    """`points` (duration, width) cells evenly spaced in log scale over [lo, hi] (none if the span is empty)."""
+    if not (hi > lo > 0):
+        return []
+    ratio = math.log(hi / lo) / points
+    cells = []
+    for i in range(points):
+        left, right = lo * math.exp(ratio * i), lo * math.exp(ratio * (i + 1))
+        cells.append((math.sqrt(left * right), right - left))
+    return cells
+
+
+def _support(cells: list[tuple[float, float, float]], lo: float, hi: float) -> tuple[float, float]:
+    """The stretch of durations holding all but a sliver of the cells' weight, a coarse cell wider each side."""
+    by_duration = sorted((duration, weight) for _, duration, weight in cells)
+    total = sum(weight for _, weight in by_duration)
+    step = math.exp(math.log(hi / lo) / POLL_COARSE_POINTS) if hi > lo > 0 else 1.0
+    low, high = by_duration[0][0], by_duration[-1][0]
+    accumulated = 0.0
+    for duration, weight in by_duration:
+        accumulated += weight
+        if accumulated >= POLL_SUPPORT_TAIL * total:
+            low = duration
+            break
+    accumulated = 0.0
+    for duration, weight in reversed(by_duration):
+        accumulated += weight
+        if accumulated >= POLL_SUPPORT_TAIL * total:
+            high = duration
+            break
+    return max(lo, low / step), min(hi, high * step)
 
 
 def _quantiles(finishes: list[tuple[float, float]], quantiles: Iterable[float]) -> tuple[float, ...]:
@@ -308,6 +436,24 @@ def _quantiles(finishes: list[tuple[float, float]], quantiles: Iterable[float]) 
                 break
         results.append(moment)
     return tuple(results)
+
+
+def _share_bound(finishes: list[tuple[float, float]], budget: float, share: float, ceiling: float) -> float:
+    """The latest poll moment `m` at which a finish before `m - budget` is unlikely enough.
+
+    Unlikely enough: at most `share` of the probability of a finish before `m` (or at most `POLL_LATE_FLOOR`), and
+    never more than `ceiling`.
+    """
+    moments = [finish for finish, _ in finishes]
+    cumulative = list(itertools.accumulate(weight for _, weight in finishes))
+    late = 0.0
+    for index, (finish, weight) in enumerate(finishes):
+        late += weight  # a poll at finish + budget is late for every finish up to this one
+        moment = finish + budget
+        by_then = cumulative[bisect.bisect_right(moments, moment) - 1]
+        if late > min(ceiling, max(POLL_LATE_FLOOR, share * by_then)):
+            return moment if index == 0 else finishes[index - 1][0] + budget
+    return math.inf
 
 
 def _excess_bound(finishes: list[tuple[float, float]], allowance: float) -> float:

@@ -21,7 +21,7 @@ ENVIRONMENT: Mapping[str, str] = {
     API_KEY_ENV: "the API key, when no --api-key / api_key= is given",
     BASE_URL_ENV: "the API root (such as http://127.0.0.1:4010/api), when no --base-url / base_url= is given",
     LOG_ENV: "`debug` turns on the `miraflow` logger (and lets the CLI show a bug's traceback)",
-    TIME_SCALE_ENV: "the CLI's --time-scale, for a simulator running faster than real time",
+    TIME_SCALE_ENV: "the SDK's time_scale= and the CLI's --time-scale, for a simulator running faster than real time",
     CRASH_ENV: "test hook: points at which `miraflow batch run` kills itself (see miraflow.batch.crashpoints)",
 }
 """Each variable, and what it sets."""

@@ -189,7 +189,8 @@ def test_wait_then_download(sim: SimulatorHandle, invoke: Invoke, tmp_path: Path
     assert Path(answer["path"]) == tmp_path / "Waited.mp4"
 
     human = invoke("wait", job["jobId"], "--time-scale", str(SCALE), env=env_for(sim))
-    assert human.exit_code == 0 and "complete" in human.stdout
+    assert human.exit_code == 0 and "had already completed" in human.stdout  # not "complete after 0.0 s"
+    assert "complete after" not in human.stdout
 
 
 def test_download_to_a_folder_or_a_file(

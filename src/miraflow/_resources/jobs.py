@@ -21,12 +21,13 @@ class _KnownJobsMixin:
     """What both twins keep: the jobs their client created, and a planner that knows what they know of a job."""
 
     _known: KnownJobs
+    _time_scale: float
 
     def _remember(self, job_id: str, *, mode: str, sent_at: float) -> None:
         """Remember a job this client created (its mode, when the create was sent), so `wait(job_id)` plans well."""
         self._known.remember(job_id, mode=mode, sent_at=sent_at)
 
-    def _plan(self, job: Job | str, *, time_scale: float, rng: random.Random) -> tuple[str, PollPlanner]:
+    def _plan(self, job: Job | str, *, time_scale: float | None, rng: random.Random) -> tuple[str, PollPlanner]:
         job_id = job.id if isinstance(job, Job) else job
         known = self._known.recall(job_id)
         mode = job.mode if isinstance(job, Job) else (known[0] if known is not None else None)
@@ -34,7 +35,7 @@ class _KnownJobsMixin:
             mode,
             started_after=known[1] if known is not None else None,
             rng=rng,
-            time_scale=time_scale,
+            time_scale=self._time_scale if time_scale is None else time_scale,
         )
         return job_id, planner
 
@@ -58,7 +59,7 @@ class Jobs(SyncAPIResource, _KnownJobsMixin):
         *,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
-        time_scale: float = 1.0,
+        time_scale: float | None = None,
     ) -> JobStatus:
         """Wait until the job finishes and return its complete status (which carries the `video_id`).
 
@@ -67,7 +68,7 @@ class Jobs(SyncAPIResource, _KnownJobsMixin):
         that fails transiently is retried, not fatal. Raises `JobFailedError` if the job ends in a failure state and
         `WaitTimeoutError` (carrying the last status) after `timeout` seconds; no timeout waits as long as it takes.
         `time_scale` is for a simulator running faster than real time: it scales every interval and expected
-        duration.
+        duration (default: the client's `time_scale`).
         """
         job_id, planner = self._plan(job, time_scale=time_scale, rng=self._rng)
         state = WaitState(
@@ -95,7 +96,7 @@ class AsyncJobs(AsyncAPIResource, _KnownJobsMixin):
         *,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
-        time_scale: float = 1.0,
+        time_scale: float | None = None,
     ) -> JobStatus:
         """Wait until the job finishes and return its complete status (see `Jobs.wait`)."""
         job_id, planner = self._plan(job, time_scale=time_scale, rng=self._rng)

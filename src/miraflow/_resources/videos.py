@@ -192,7 +192,7 @@ class Videos(SyncAPIResource):
         voice: Voice | str | None = None,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
-        time_scale: float = 1.0,
+        time_scale: float | None = None,
     ) -> Path:
         """Create a video, wait for it, download it to `dest`; return the file's path.
 
@@ -306,7 +306,7 @@ class AsyncVideos(AsyncAPIResource):
         voice: Voice | str | None = None,
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
-        time_scale: float = 1.0,
+        time_scale: float | None = None,
     ) -> Path:
         """Create a video, wait for it, download it to `dest`; return the file's path (see `Videos.generate`)."""
         target = resolve_target(dest)

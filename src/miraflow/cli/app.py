@@ -410,7 +410,9 @@ def wait_command(
         folder = _download_folder(download)
         with _connect(ctx, reporter, api_key, base_url) as client:
             reporter.on_interrupt = f"job {job_id} keeps running: `miraflow wait {job_id}` follows it"
-            final = _wait(client, out, job_id, label=f"job {job_id}", timeout=timeout, scale=time_scale)
+            final = _wait(
+                client, out, job_id, label=f"job {job_id}", timeout=timeout, scale=time_scale, may_be_done=True
+            )
             payload = status_json(final)
             if folder is not None:
                 payload.update(_download(client, out, reporter, _video_id(final), folder))
@@ -418,12 +420,30 @@ def wait_command(
                 out.data(payload)
 
 
-def _wait(client: Miraflow, out: Output, job_id: str, *, label: str, timeout: float | None, scale: float) -> JobStatus:
+def _wait(
+    client: Miraflow,
+    out: Output,
+    job_id: str,
+    *,
+    label: str,
+    timeout: float | None,
+    scale: float,
+    may_be_done: bool = False,
+) -> JobStatus:
     started = time.monotonic()
+    seen: list[JobStatus] = []
     with out.job_progress(label) as on_progress:
-        final = client.jobs.wait(job_id, timeout=timeout, on_progress=on_progress, time_scale=scale)
+
+        def observe(status: JobStatus) -> None:
+            seen.append(status)
+            on_progress(status)
+
+        final = client.jobs.wait(job_id, timeout=timeout, on_progress=observe, time_scale=scale)
     elapsed = time.monotonic() - started
-    out.line("Job ", (job_id, "bold"), f" complete after {elapsed:.1f} s: video {final.video_id}")
+    if may_be_done and len(seen) == 1:  # its first status was already the last: it finished before we looked
+        out.line("Job ", (job_id, "bold"), f" had already completed: video {final.video_id}")
+    else:
+        out.line("Job ", (job_id, "bold"), f" complete after {elapsed:.1f} s: video {final.video_id}")
     return final
 
 
