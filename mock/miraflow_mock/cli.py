@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -57,6 +59,7 @@ def _run_prism(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from miraflow_mock.simulator.admin_access import DEFAULT_ADMIN_ALLOW, AdminAccess
     from miraflow_mock.simulator.config import DEFAULT_TENANTS, SimulatorConfig, parse_tenant
     from miraflow_mock.simulator.server import serve
 
@@ -71,10 +74,20 @@ def _run_serve(args: argparse.Namespace) -> int:
             seed=args.seed,
             state=args.state,
             bugs=frozenset(args.bug),
+            admin_allow=tuple(args.admin_allow) or DEFAULT_ADMIN_ALLOW,
+            admin_token=args.admin_token or os.environ.get("MIRAFLOW_MOCK_ADMIN_TOKEN") or None,
         )
     except ValueError as exc:
         print(f"miraflow-mock serve: {exc}", file=sys.stderr)
         return 2
+    access = AdminAccess(config.admin_allow, config.admin_token)
+    if not _is_loopback(args.host) and access.local_only:
+        print(
+            f"miraflow-mock serve: listening on {args.host}, but the admin API (/__admin) is local-only: it answers "
+            "127.0.0.1 and ::1; give --admin-token TOKEN (or --admin-allow ADDR) to reach it from elsewhere",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         return serve(config, host=args.host, port=args.port, validate=args.validate)
     except NodeToolsError as exc:
@@ -83,6 +96,13 @@ def _run_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"miraflow-mock serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _add_listen_options(parser: argparse.ArgumentParser, *, log_level: bool = True) -> None:
@@ -169,6 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(BUGS),
         metavar="NAME",
         help="break the contract on purpose (repeatable): " + ", ".join(sorted(BUGS)),
+    )
+    serve.add_argument(
+        "--admin-allow",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="a client address or network that may use /__admin (repeatable; default: 127.0.0.1 and ::1)",
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=None,
+        metavar="TOKEN",
+        help="any client presenting `Authorization: Bearer TOKEN` may use /__admin "
+        "(default: $MIRAFLOW_MOCK_ADMIN_TOKEN; unset: none)",
     )
     serve.set_defaults(run=_run_serve)
     return parser

@@ -18,12 +18,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
-from miraflow.spec import load_spec
+from miraflow.spec import load_spec, max_request_body_bytes
 from miraflow_mock.simulator.admin import admin_routes
-from miraflow_mock.simulator.backend import Backend
+from miraflow_mock.simulator.admin_access import AdminAccess
+from miraflow_mock.simulator.backend import ApiError, Backend
 from miraflow_mock.simulator.clock import Clock, ManualClock, RealClock
 from miraflow_mock.simulator.config import SimulatorConfig
 from miraflow_mock.simulator.faults import Fault, FaultStore
+from miraflow_mock.simulator.guard import ErrorLog, Guard, error_routes
 from miraflow_mock.simulator.journal import Entry, Journal
 from miraflow_mock.simulator.responses import Api, Handler, JsonReply, error_response
 from miraflow_mock.simulator.store import MemoryStore, SqliteStore, Store
@@ -53,6 +55,9 @@ class Simulator:
         self.backend = Backend(config, self.clock, store, files)
         self.journal = Journal(config.journal_limit)
         spec = load_spec()
+        self.errors = ErrorLog()
+        self.guard = Guard(max_request_body_bytes(spec), self.errors, self.clock.now)
+        self.admin_access = AdminAccess(config.admin_allow, config.admin_token)
         self._operations = _operation_table(spec)
         self.faults = FaultStore({(method, path): op for method, path, _, op in self._operations})
         self.api = Api(self.backend, RequestValidator(spec))
@@ -71,6 +76,7 @@ class Simulator:
             Route("/__files/videos/{videoId}.mp4", self.api.signed_video, methods=["GET"]),
             Route("/__files/uploads/{mediaId}", self.api.signed_upload, methods=["PUT"]),
             *admin_routes(self.backend, self.journal, self.faults),
+            *error_routes(self.errors),
         ]
         self.router = Router(routes=routes, default=_not_found)
 
@@ -97,8 +103,11 @@ class Simulator:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection event: journal it, inject a pending fault if one applies, else route it."""
-        if scope["type"] != "http" or (path := scope["path"]).startswith("/__admin"):
+        if scope["type"] != "http":
             await self.router(scope, receive, send)
+            return
+        if (path := scope["path"]).startswith("/__admin"):
+            await self._admin(scope, receive, send)
             return
         method = scope["method"]
         found = self._match(method, path)
@@ -110,6 +119,7 @@ class Simulator:
             found[0] if found else None,
         )
         try:
+            receive = self.guard.limit_body(scope, receive)
             fault = self.faults.take(entry.operation_id)
             if fault is not None:
                 await self._misbehave(fault, found, scope, receive, _recording(entry, send), send)
@@ -124,10 +134,23 @@ class Simulator:
                     await response(scope, receive, send)
                 else:
                     await response(scope, receive, _recording(entry, send))
+        except Exception as exc:  # the last resort: a 413 from the limit, or a 500 in the API's shape, never plain text
+            status = await self.guard.answer(exc, scope, send)
+            if status is not None:
+                entry.status = status
         finally:
             entry.tenant = scope.get("miraflow.tenant")
             entry.body = scope.get("miraflow.body")
             self.journal.add(entry)
+
+    async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve `/__admin` to allowed clients (admin_access.py); 403 in the API's error shape to others."""
+        try:
+            if not self.admin_access.allows(scope):
+                raise ApiError(403, "the admin API answers only allowed addresses (--admin-allow) or its token")
+            await self.router(scope, self.guard.limit_body(scope, receive), send)
+        except Exception as exc:
+            await self.guard.answer(exc, scope, send)
 
     async def _misbehave(
         self,

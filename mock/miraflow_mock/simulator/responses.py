@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 
 from miraflow_mock.simulator.backend import ApiError, Backend, Tenant
@@ -102,18 +102,26 @@ class Api:
         if media_type == _MULTIPART:
             try:
                 form = await request.form()
+            except (ApiError, ClientDisconnect):
+                raise  # a body over the size limit (413), or a client that went away: not a malformed body
             except Exception:  # python-multipart raises several unrelated types for a broken body
                 raise ApiError(400, "malformed multipart body") from None
             body = {}
             for key, value in form.multi_items():
                 if isinstance(value, UploadFile):
                     raise ApiError(400, f"{key} must be a form field, not a file")
+                if key in body:
+                    raise ApiError(400, f"{key} is given more than once")
                 body[key] = value
         else:
             raw = await request.body()
             try:
-                body = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+                body = json.loads(raw, object_pairs_hook=_unique_keys)
+            except _DuplicateKey as exc:
+                raise ApiError(400, f"{exc.args[0]} is given more than once") from None
+            except RecursionError:
+                raise ApiError(400, "JSON body is nested too deeply") from None
+            except ValueError:  # not JSON, not UTF-8, or a number too long to convert
                 raise ApiError(400, "malformed JSON body") from None
         request.scope["miraflow.body"] = body
         if problem := self.validator.check(operation_id, media_type, body):
@@ -137,9 +145,16 @@ class Api:
     async def create_video(self, request: Request, tenant: Tenant) -> Response:
         """`POST /api/video/create`, JSON (a script) or multipart (an uploaded audio's mediaId)."""
         body = await self._body(request, "createVideo")
-        if "mediaId" in body and "text" not in body:
+        if "mediaId" in body and "text" in body:
+            # Which speech to use would be a guess: a script (JSON) or an uploaded audio (multipart), not both.
+            raise ApiError(400, "give text (a JSON create) or mediaId (a multipart create), not both")
+        if "mediaId" in body:
             job = self.backend.create_video_from_audio(
-                tenant, avatar_id=body["avatarId"], name=body["name"], media_id=body["mediaId"]
+                tenant,
+                avatar_id=body["avatarId"],
+                name=body["name"],
+                media_id=body["mediaId"],
+                im2vid_full=_form_boolean(body, "im2vid_full"),
             )
         else:
             if "text" not in body:
@@ -237,6 +252,32 @@ def _status_json(seen: JobView, video_id: str | None) -> dict[str, Any]:
     if video_id is not None:
         body["videoId"] = video_id
     return body
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members, refusing a name given twice (json.loads would silently keep the last)."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+def _form_boolean(body: dict[str, Any], name: str) -> bool | None:
+    """A boolean field of a multipart body: a form field is text, so "true" or "false"; None when absent."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if value in ("true", "false"):
+        return str(value) == "true"
+    raise ApiError(400, f"{name} must be true or false")
 
 
 def _json_bytes(value: Any) -> bytes:
