@@ -145,10 +145,7 @@ class Api:
     async def create_video(self, request: Request, tenant: Tenant) -> Response:
         """`POST /api/video/create`, JSON (a script) or multipart (an uploaded audio's mediaId)."""
         body = await self._body(request, "createVideo")
-        if "mediaId" in body and "text" in body:
-            # Which speech to use would be a guess: a script (JSON) or an uploaded audio (multipart), not both.
-            raise ApiError(400, "give text (a JSON create) or mediaId (a multipart create), not both")
-        if "mediaId" in body:
+        if "mediaId" in body:  # the spec refuses a body with both text and mediaId
             job = self.backend.create_video_from_audio(
                 tenant,
                 avatar_id=body["avatarId"],
