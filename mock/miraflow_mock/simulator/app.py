@@ -96,6 +96,7 @@ class Simulator:
         self, scope: Scope, receive: Receive, send: Send, found: tuple[str, Handler, Mapping[str, str]] | None
     ) -> None:
         if found is None:
+            scope["app"] = self  # Starlette's routes then raise a 405 for the guard to answer in the API's shape
             await self.router(scope, receive, send)
             return
         response = await _handle(scope, receive, found)
@@ -124,6 +125,7 @@ class Simulator:
             if fault is not None:
                 await self._misbehave(fault, found, scope, receive, _recording(entry, send), send)
             elif found is None:
+                scope["app"] = self  # as in _route
                 await self.router(scope, receive, _recording(entry, send))
             else:
                 # The hot path: an API operation, no fault. A JSON reply's status is known before it is sent, so
@@ -148,6 +150,7 @@ class Simulator:
         try:
             if not self.admin_access.allows(scope):
                 raise ApiError(403, "the admin API answers only allowed addresses (--admin-allow) or its token")
+            scope["app"] = self  # as in _route
             await self.router(scope, self.guard.limit_body(scope, receive), send)
         except Exception as exc:
             await self.guard.answer(exc, scope, send)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -132,8 +133,11 @@ class Guard:
         """
         if isinstance(exc, ClientDisconnect):
             return None
+        headers: dict[str, str] | None = None
         if isinstance(exc, ApiError):
             status, message = exc.status, exc.message
+        elif isinstance(exc, HTTPException) and exc.status_code < 500:  # Starlette's routing: a 405 with its Allow
+            status, message, headers = exc.status_code, exc.detail, dict(exc.headers or {})
         else:
             self.errors.add(
                 ServerError(self._now(), scope.get("method", ""), scope.get("path", ""), type(exc).__name__, str(exc))
@@ -146,7 +150,7 @@ class Guard:
             )
             status, message = 500, "Internal server error"
         try:
-            await error_response(status, message)(scope, _no_receive, send)
+            await error_response(status, message, headers)(scope, _no_receive, send)
         except Exception:  # the response had started: nothing more can be said on this connection
             return None
         return status

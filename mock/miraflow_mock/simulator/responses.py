@@ -16,6 +16,7 @@ from starlette.responses import FileResponse, Response
 
 from miraflow_mock.simulator.backend import ApiError, Backend, Tenant
 from miraflow_mock.simulator.jobs import JobView
+from miraflow_mock.simulator.jsonbody import parse_json
 from miraflow_mock.simulator.validation import RequestValidator
 
 __all__ = ["Api", "Handler", "JsonReply", "error_response"]
@@ -110,19 +111,17 @@ class Api:
             for key, value in form.multi_items():
                 if isinstance(value, UploadFile):
                     raise ApiError(400, f"{key} must be a form field, not a file")
-                if key in body:
-                    raise ApiError(400, f"{key} is given more than once")
-                body[key] = value
+                # A repeated part is an array, as OpenAPI encodes one in a form: the schema then says if one fits.
+                body[key] = (
+                    [*previous, value]
+                    if isinstance(previous := body.get(key), list)
+                    else ([previous, value] if key in body else value)
+                )
         else:
-            raw = await request.body()
             try:
-                body = json.loads(raw, object_pairs_hook=_unique_keys)
-            except _DuplicateKey as exc:
-                raise ApiError(400, f"{exc.args[0]} is given more than once") from None
-            except RecursionError:
-                raise ApiError(400, "JSON body is nested too deeply") from None
-            except ValueError:  # not JSON, not UTF-8, or a number too long to convert
-                raise ApiError(400, "malformed JSON body") from None
+                body = parse_json(await request.body())
+            except ValueError as exc:
+                raise ApiError(400, str(exc)) from None
         request.scope["miraflow.body"] = body
         if problem := self.validator.check(operation_id, media_type, body):
             raise ApiError(400, problem)
@@ -249,22 +248,6 @@ def _status_json(seen: JobView, video_id: str | None) -> dict[str, Any]:
     if video_id is not None:
         body["videoId"] = video_id
     return body
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object's members, refusing a name given twice (json.loads would silently keep the last)."""
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return result
 
 
 def _form_boolean(body: dict[str, Any], name: str) -> bool | None:
