@@ -8,6 +8,7 @@ server that accepts and never answers, or answers forever a byte at a time, runs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import socket
 import threading
@@ -41,7 +42,7 @@ _CONTENT_TYPES = (
     "multipart/form-data; boundary=x",
 )
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
     max_leaves=10,
 )
@@ -103,12 +104,14 @@ class _Wire(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 @st.composite
 def answers(draw: st.DrawFn) -> Answer:
-    status = draw(st.sampled_from([200, 201, 204, 206, 301, 304, 400, 401, 402, 404, 408, 409, 413, 429, 500, 502, 503]))
+    status = draw(
+        st.sampled_from([200, 201, 204, 206, 301, 304, 400, 401, 402, 404, 408, 409, 413, 429, 500, 502, 503])
+    )
     status = draw(st.just(status) | st.integers(100, 599))
     body_kind = draw(st.sampled_from(["near", "json", "bytes", "empty", "html", "mp4"]))
     body = {
         "near": lambda: httpx.Response(200, json=draw(_near_misses)).content,
-        "json": lambda: httpx.Response(200, json=draw(_json.filter(lambda v: v == v))).content,
+        "json": lambda: httpx.Response(200, json=draw(_json)).content,
         "bytes": lambda: draw(st.binary(max_size=200)),
         "empty": lambda: b"",
         "html": lambda: b"<html><body>502 Bad Gateway</body></html>",
@@ -191,10 +194,8 @@ def test_the_async_client_too(tmp_path: Path, answer: Answer, call: str) -> None
                 "videos.create": lambda: client.videos.create(avatar=PHOTO_ID, text="Hello there.", name="hostile"),
                 "videos.download": lambda: client.videos.download("cm42ab9zz0010aggaxyzvid01", tmp_path),
             }
-            try:
+            with contextlib.suppress(MiraflowError):  # any other exception fails the test
                 await calls[call]()
-            except MiraflowError:
-                pass
 
     asyncio.run(run())
     assert clock.time - 1000.0 <= SLEEP_BOUND
@@ -258,9 +259,9 @@ def test_a_server_that_never_finishes_answering_runs_into_the_timeout(
     behave(behaviour)
     timeout = 0.5
     started = time.monotonic()
-    with Miraflow(KEY, base_url=root, timeout=timeout, max_retries=1, _clock=FakeClock()) as client:
-        with pytest.raises(MiraflowError):
-            client.avatars.list(refresh=True)
+    client = Miraflow(KEY, base_url=root, timeout=timeout, max_retries=1, _clock=FakeClock())
+    with client, pytest.raises(MiraflowError):
+        client.avatars.list(refresh=True)
     elapsed = time.monotonic() - started
     # Two attempts (one retry), each given the timeout as a whole, with room for a loaded machine.
     assert elapsed < 2 * timeout + 3.0, elapsed

@@ -111,8 +111,30 @@ def read_rows(path: str | Path) -> list[RawRow]:
     JSONL that is not an object...), `OSError` if it cannot be read.
     """
     file = Path(path)
-    data = file.read_text(encoding="utf-8-sig")
+    data = _decode(file.read_bytes())
     return list(_read_jsonl(data)) if _is_jsonl(file, data) else list(_read_csv(data))
+
+
+# Spreadsheets save "Unicode text" as UTF-16 with a byte-order mark: read those too. UTF-32 first (it starts like 16).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def _decode(raw: bytes) -> str:
+    """The file's text: UTF-8 (with or without a byte-order mark), or UTF-16/32 with one; else a line-numbered error."""
+    encoding = next((name for bom, name in _BOMS if raw.startswith(bom)), "utf-8-sig")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1 if encoding == "utf-8-sig" else 1
+        raise CampaignFileError(
+            f"line {line}: not {encoding.removesuffix('-sig').upper()} text (byte {raw[exc.start]:#04x}); "
+            "save the file as UTF-8"
+        ) from None
 
 
 def _is_jsonl(file: Path, data: str) -> bool:
@@ -168,12 +190,15 @@ def _check_columns(columns: Sequence[str]) -> None:
 
 def _read_jsonl(data: str) -> Iterator[RawRow]:
     key = 0
-    for number, text in enumerate(data.splitlines(), start=1):
+    # Lines end at \n only (splitlines would also split at U+2028 and other characters valid inside a JSON string).
+    for number, text in enumerate(data.split("\n"), start=1):
         if not text.strip():
             continue
         key += 1
         try:
             value = json.loads(text)
+        except RecursionError:
+            raise CampaignFileError(f"line {number}: not JSON (nested too deeply)") from None
         except ValueError as exc:
             raise CampaignFileError(f"line {number}: not JSON ({exc})") from None
         if not isinstance(value, dict):
