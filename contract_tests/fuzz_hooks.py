@@ -106,8 +106,9 @@ class MediaHooks:
                     self.spoiled.add(id(case))
             for name, value in next(self._extras_turn).items():
                 body.setdefault(name, value)
-                if name == "text" or value not in ("true", "false"):  # refused on purpose: a 400 is right
-                    self.spoiled.add(id(case))
+            # Refused on purpose, whichever call put it there (an explicit example's case is reused): a 400 is right.
+            if "text" in body or body.get("im2vid_full", "true") not in ("true", "false"):
+                self.spoiled.add(id(case))
 
     def excluded_checks(self, case: Any) -> list[Any]:
         """positive_data_acceptance for a case the hooks gave invalid media on purpose (its 400 is right)."""
