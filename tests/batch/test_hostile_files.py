@@ -76,7 +76,7 @@ def _check_read(path: Path) -> None:
         assert 1 <= error.line <= _lines(data) + 1
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=st.binary(max_size=400), suffix=st.sampled_from(SUFFIXES))
 def test_random_bytes_are_read_or_refused_with_a_line(data: bytes, suffix: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -113,7 +113,7 @@ def campaign_files(draw: st.DrawFn) -> tuple[bytes, str]:
     return data, suffix
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(file=campaign_files())
 def test_campaign_shaped_files_in_any_encoding_are_read_or_refused_with_lines(file: tuple[bytes, str]) -> None:
     data, suffix = file
@@ -149,7 +149,7 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(file=campaign_files() | st.tuples(st.binary(max_size=200), st.sampled_from(SUFFIXES)))
 def test_batch_run_dry_run_never_prints_a_traceback(
     miraflow_simulator: SimulatorHandle, runner: CliRunner, tmp_path: Path, file: tuple[bytes, str]

@@ -151,7 +151,7 @@ def _calls(tmp: Path) -> dict[str, Callable[[Miraflow], object]]:
 SLEEP_BOUND = (MAX_RETRIES + 1) * RETRY_AFTER_CEILING + WAIT_TIMEOUT + RETRY_AFTER_CEILING
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(answer=answers(), call=st.sampled_from(sorted(_calls(Path()))))
 def test_any_answer_gives_a_result_or_a_miraflow_error(tmp_path: Path, answer: Answer, call: str) -> None:
     clock = FakeClock()
@@ -171,7 +171,7 @@ def test_any_answer_gives_a_result_or_a_miraflow_error(tmp_path: Path, answer: A
     assert clock.time - start <= SLEEP_BOUND, (call, clock.sleeps)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(answer=answers(), call=st.sampled_from(["avatars.list", "jobs.wait", "videos.create", "videos.download"]))
 def test_the_async_client_too(tmp_path: Path, answer: Answer, call: str) -> None:
     clock = FakeAsyncClock()
