@@ -181,6 +181,15 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def fuzz(session: nox.Session) -> None:
+    """Fuzz every path of the simulator (>= 10,000 cases; 0 server errors); not part of CI, whose short form is
+    contract_tests/test_fuzz.py. `nox -s fuzz -- --cases 50000 --seed 7` for a longer run.
+    """
+    _install(session)
+    session.run("python", "-m", "contract_tests.fuzz", *session.posargs)
+
+
+@nox.session
 def soak(session: nox.Session) -> None:
     """The long crash-and-resume campaign (SIGKILLs at random moments over hundreds of rows); not part of CI."""
     _install(session)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -103,6 +105,7 @@ def _run_calibrate(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from miraflow_mock.simulator.admin_access import DEFAULT_ADMIN_ALLOW, AdminAccess
     from miraflow_mock.simulator.config import DEFAULT_TENANTS, SimulatorConfig, parse_tenant
     from miraflow_mock.simulator.server import serve
 
@@ -122,10 +125,20 @@ def _run_serve(args: argparse.Namespace) -> int:
             calibration=calibration,
             **({"business_errors": args.business_errors} if args.business_errors else {}),
             log_requests=args.log_requests,
+            admin_allow=tuple(args.admin_allow) or DEFAULT_ADMIN_ALLOW,
+            admin_token=args.admin_token or os.environ.get("MIRAFLOW_MOCK_ADMIN_TOKEN") or None,
         )
     except ValueError as exc:
         print(f"miraflow-mock serve: {exc}", file=sys.stderr)
         return 2
+    access = AdminAccess(config.admin_allow, config.admin_token)
+    if not _is_loopback(args.host) and access.local_only:
+        print(
+            f"miraflow-mock serve: listening on {args.host}, but the admin API (/__admin) is local-only: it answers "
+            "127.0.0.1 and ::1; give --admin-token TOKEN (or --admin-allow ADDR) to reach it from elsewhere",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         return serve(config, host=args.host, port=args.port, validate=args.validate)
     except NodeToolsError as exc:
@@ -155,6 +168,13 @@ def _shape_options(args: argparse.Namespace, tenants: tuple[Any, ...]) -> tuple[
         calibration = load_calibration(args.calibration)
         print(f"miraflow-mock serve: {calibration.describe()}", flush=True)
     return catalog, calibration, tenants
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _add_listen_options(parser: argparse.ArgumentParser, *, log_level: bool = True) -> None:
@@ -290,6 +310,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="answer a create's business failure (not enough credits, Avatar not found) in a 200 body or with its "
         "4xx status (default: what openapi.yaml's x-business-errors marks most likely)",
+    )
+    serve.add_argument(
+        "--admin-allow",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="a client address or network that may use /__admin (repeatable; default: 127.0.0.1 and ::1)",
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=None,
+        metavar="TOKEN",
+        help="any client presenting `Authorization: Bearer TOKEN` may use /__admin "
+        "(default: $MIRAFLOW_MOCK_ADMIN_TOKEN; unset: none)",
     )
     serve.set_defaults(run=_run_serve)
     return parser

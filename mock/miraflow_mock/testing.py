@@ -179,8 +179,14 @@ def start_simulator(
     host: str = "127.0.0.1",
     port: int = 0,
     startup_timeout: float = 60.0,
+    admin_allow: Iterable[str] = (),
+    admin_token: str | None = None,
 ) -> SimulatorHandle:
-    """Start `miraflow-mock serve` with these options on a free loopback port; wait until it is ready."""
+    """Start `miraflow-mock serve` with these options on a free loopback port; wait until it is ready.
+
+    `admin_token` reaches the simulator through its environment (not its command line, which `ps` shows), and the
+    handle presents it on every admin call.
+    """
     args = ["serve", "--host", host, "--port", str(port), "--clock", clock, "--time-scale", str(time_scale)]
     args += ["--workers", str(workers), "--fail-rate", str(fail_rate)]
     if seed is not None:
@@ -201,12 +207,18 @@ def start_simulator(
         args += ["--business-errors", business_errors]
     if log_requests:  # the lines go to the handle's process.stdout: read them, or the pipe fills
         args.append("--log-requests")
+    for address in admin_allow:
+        args += ["--admin-allow", address]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("MIRAFLOW_MOCK_ADMIN_TOKEN", None)
+    if admin_token:
+        env["MIRAFLOW_MOCK_ADMIN_TOKEN"] = admin_token
     process = subprocess.Popen(
         [sys.executable, "-m", "miraflow_mock", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env=env,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + startup_timeout
@@ -219,8 +231,14 @@ def start_simulator(
             if (ready_line := ReadyLine.parse(line)) is not None and ready_line.admin_url:
                 keys = tuple(tenants) if tenants else tuple(tenant.key for tenant in DEFAULT_TENANTS)
                 options = {"clock": clock, "time_scale": time_scale, "workers": workers, "fail_rate": fail_rate}
+                headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else None
                 return SimulatorHandle(
-                    url=ready_line.url, admin_url=ready_line.admin_url, keys=keys, options=options, process=process
+                    url=ready_line.url,
+                    admin_url=ready_line.admin_url,
+                    keys=keys,
+                    options=options,
+                    process=process,
+                    _http=httpx.Client(timeout=30.0, headers=headers),
                 )
         elif process.poll() is not None:
             break

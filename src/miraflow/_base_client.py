@@ -22,6 +22,7 @@ import attrs
 import httpx
 
 from miraflow._constants import API_KEY_ENV, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, LOG_ENV, TIME_SCALE_ENV
+from miraflow._deadline import aread_within, read_within
 from miraflow._exceptions import (
     APIResponseValidationError,
     APIStatusError,
@@ -199,12 +200,16 @@ class _BaseClient:
         return status_error(response, hint=hint, secrets=(self._secret,))
 
     def _retry_or_raise(
-        self, spec: RequestSpec, request: httpx.Request, attempt: int, error: httpx.TransportError | IncompleteBodyError
+        self,
+        spec: RequestSpec,
+        request: httpx.Request,
+        attempt: int,
+        error: httpx.TransportError | httpx.DecodingError | IncompleteBodyError,
     ) -> float:
         """The delay before retrying after `error`, or raise it (translated) if it is not retried."""
         if should_retry(idempotent=spec.idempotent, retries_left=self.max_retries - attempt, error=error):
             return retry_delay(attempt, rng=self._rng)
-        if isinstance(error, httpx.TransportError):
+        if isinstance(error, httpx.TransportError | httpx.DecodingError):  # a body its Content-Encoding cannot decode
             raise connection_error(error, request=request, video_name=spec.video_name) from error
         raise error
 
@@ -287,19 +292,19 @@ class SyncAPIClient(_BaseClient):
             started = time.perf_counter()
             response: httpx.Response | None = None
             try:
-                response = http.send(request, stream=stream)
+                response = http.send(request, stream=True)
                 self._log_response(request, response, started)
+                if not stream or not response.is_success:
+                    read_within(response, self.timeout.read)  # a whole body, not a byte a minute forever
                 if response.is_success:
                     return consume(response)
-                if stream:
-                    response.read()
                 if not should_retry(
                     idempotent=spec.idempotent, retries_left=self.max_retries - attempt, response=response
                 ):
                     raise self._status_error(response, spec)
                 delay = retry_delay(attempt, headers=response.headers, rng=self._rng)
                 reason = f"{response.status_code} {response.reason_phrase}"
-            except (httpx.TransportError, IncompleteBodyError) as error:
+            except (httpx.TransportError, httpx.DecodingError, IncompleteBodyError) as error:
                 delay = self._retry_or_raise(spec, request, attempt, error)
                 reason = type(error).__name__
             finally:
@@ -366,19 +371,19 @@ class AsyncAPIClient(_BaseClient):
             started = time.perf_counter()
             response: httpx.Response | None = None
             try:
-                response = await http.send(request, stream=stream)
+                response = await http.send(request, stream=True)
                 self._log_response(request, response, started)
+                if not stream or not response.is_success:
+                    await aread_within(response, self.timeout.read)  # as in the sync twin
                 if response.is_success:
                     return await consume(response)
-                if stream:
-                    await response.aread()
                 if not should_retry(
                     idempotent=spec.idempotent, retries_left=self.max_retries - attempt, response=response
                 ):
                     raise self._status_error(response, spec)
                 delay = retry_delay(attempt, headers=response.headers, rng=self._rng)
                 reason = f"{response.status_code} {response.reason_phrase}"
-            except (httpx.TransportError, IncompleteBodyError) as error:
+            except (httpx.TransportError, httpx.DecodingError, IncompleteBodyError) as error:
                 delay = self._retry_or_raise(spec, request, attempt, error)
                 reason = type(error).__name__
             finally:

@@ -276,7 +276,7 @@ def status_error(response: httpx.Response, *, hint: str = "", secrets: tuple[str
 
 
 def connection_error(
-    exc: httpx.TransportError, *, request: httpx.Request | None, video_name: str | None = None
+    exc: httpx.TransportError | httpx.DecodingError, *, request: httpx.Request | None, video_name: str | None = None
 ) -> APIConnectionError:
     """Map an httpx transport error to the SDK's. The only place that does.
 
@@ -297,7 +297,7 @@ def connection_error(
     return APIConnectionError(f"connection error ({what})", request=request)
 
 
-def _maybe_sent(exc: httpx.TransportError) -> bool:
+def _maybe_sent(exc: httpx.TransportError | httpx.DecodingError) -> bool:
     """Whether the request may have reached the server: anything but a failure to connect."""
     not_sent = (
         httpx.ConnectError,
@@ -329,14 +329,17 @@ def _class_for(status: int, server_message: str) -> type[APIStatusError]:
 def _json(response: httpx.Response) -> object:
     try:
         return response.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeError, LookupError):  # LookupError: a charset Python does not know
         return None
 
 
 def _server_message(body: object, response: httpx.Response) -> str:
     if isinstance(body, Mapping) and isinstance(body.get("error"), str):
         return str(body["error"])
-    text = response.text.strip()
+    try:
+        text = response.text.strip()
+    except (UnicodeError, LookupError):  # a declared charset that does not fit the bytes (or does not exist)
+        text = response.content.decode("utf-8", "replace").strip()
     if len(text) > _MAX_MESSAGE_BODY:
         text = text[:_MAX_MESSAGE_BODY] + "…"
     return text

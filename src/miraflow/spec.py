@@ -33,6 +33,7 @@ __all__ = [
     "facts",
     "lifecycle",
     "load_spec",
+    "max_request_body_bytes",
     "parse_lifecycle",
     "parse_pricing",
     "path_prefix",
@@ -159,9 +160,12 @@ class Lifecycle:
         candidates = [mode for mode in self.modes.values() if mode.avatar_is_photo == is_photo]
         if len(candidates) == 1:
             return candidates[0]  # a single mode: im2vid_full is ignored
-        if im2vid_full is None:
-            return next(mode for mode in candidates if mode.default)
-        return next(mode for mode in candidates if mode.im2vid_full == im2vid_full)
+        for mode in candidates:
+            # `is`, not `==`: only a real boolean (or None) selects a mode; "true" from a form is not True.
+            if mode.default if im2vid_full is None else mode.im2vid_full is im2vid_full:
+                return mode
+        # Not StopIteration: inside a coroutine that becomes a RuntimeError far from its cause.
+        raise ValueError(f"no generation mode for isPhoto={is_photo} and im2vid_full={im2vid_full!r}")
 
     def mode(self, name: str) -> Mode:
         """The mode called `name`. Raises `KeyError` for a name the spec does not define."""
@@ -244,6 +248,18 @@ def documented_error_statuses() -> Mapping[str, int]:
                         if isinstance(value, Mapping) and isinstance(value.get("error"), str):
                             found.setdefault(value["error"].casefold(), set()).add(int(code))
     return {message: codes.pop() for message, codes in found.items() if len(codes) == 1}
+
+
+def max_request_body_bytes(document: Mapping[str, Any] | None = None) -> int:
+    """The largest request body the API takes, in bytes (`x-request-limits.maxBodyBytes`; larger ones get a 413)."""
+    document = load_spec() if document is None else document
+    try:
+        value = document["x-request-limits"]["maxBodyBytes"]
+    except (KeyError, TypeError):
+        raise SpecError("the spec has no x-request-limits.maxBodyBytes") from None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SpecError(f"x-request-limits.maxBodyBytes must be a positive whole number, not {value!r}")
+    return value
 
 
 def parse_lifecycle(document: Mapping[str, Any]) -> Lifecycle:

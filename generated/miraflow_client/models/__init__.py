@@ -3,6 +3,9 @@
 from .avatar import Avatar
 from .avatar_list import AvatarList
 from .create_video_from_audio_request import CreateVideoFromAudioRequest
+from .create_video_from_audio_request_im_2_vid_full import (
+    CreateVideoFromAudioRequestIm2VidFull,
+)
 from .create_video_request import CreateVideoRequest
 from .create_video_response import CreateVideoResponse
 from .error import Error
@@ -25,6 +28,7 @@ __all__ = (
     "Avatar",
     "AvatarList",
     "CreateVideoFromAudioRequest",
+    "CreateVideoFromAudioRequestIm2VidFull",
     "CreateVideoRequest",
     "CreateVideoResponse",
     "Error",

@@ -7,6 +7,11 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
+from ..models.create_video_from_audio_request_im_2_vid_full import (
+    CreateVideoFromAudioRequestIm2VidFull,
+    check_create_video_from_audio_request_im_2_vid_full,
+)
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CreateVideoFromAudioRequest")
 
@@ -21,6 +26,8 @@ class CreateVideoFromAudioRequest:
     """ A name for the video. """
     media_id: str
     """ A finalized upload's `mediaId` (see `/api/media/initialize`). """
+    im2vid_full: CreateVideoFromAudioRequestIm2VidFull | Unset = UNSET
+    """ The generation mode of a photo avatar, as in a JSON create; a form field is text, so "true" or "false". """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -29,6 +36,10 @@ class CreateVideoFromAudioRequest:
         name = self.name
 
         media_id = self.media_id
+
+        im2vid_full: str | Unset = UNSET
+        if not isinstance(self.im2vid_full, Unset):
+            im2vid_full = self.im2vid_full
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -39,6 +50,8 @@ class CreateVideoFromAudioRequest:
                 "mediaId": media_id,
             }
         )
+        if im2vid_full is not UNSET:
+            field_dict["im2vid_full"] = im2vid_full
 
         return field_dict
 
@@ -50,6 +63,11 @@ class CreateVideoFromAudioRequest:
         files.append(("name", (None, str(self.name).encode(), "text/plain")))
 
         files.append(("mediaId", (None, str(self.media_id).encode(), "text/plain")))
+
+        if not isinstance(self.im2vid_full, Unset):
+            files.append(
+                ("im2vid_full", (None, str(self.im2vid_full).encode(), "text/plain"))
+            )
 
         for prop_name, prop in self.additional_properties.items():
             files.append((prop_name, (None, str(prop).encode(), "text/plain")))
@@ -65,10 +83,20 @@ class CreateVideoFromAudioRequest:
 
         media_id = d.pop("mediaId")
 
+        _im2vid_full = d.pop("im2vid_full", UNSET)
+        im2vid_full: CreateVideoFromAudioRequestIm2VidFull | Unset
+        if isinstance(_im2vid_full, Unset):
+            im2vid_full = UNSET
+        else:
+            im2vid_full = check_create_video_from_audio_request_im_2_vid_full(
+                _im2vid_full
+            )
+
         create_video_from_audio_request = cls(
             avatar_id=avatar_id,
             name=name,
             media_id=media_id,
+            im2vid_full=im2vid_full,
         )
 
         create_video_from_audio_request.additional_properties = d

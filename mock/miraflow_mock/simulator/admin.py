@@ -5,7 +5,6 @@ Documented in mock/README.md. No key needed; never shows a tenant's key.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -16,6 +15,7 @@ from miraflow_mock.simulator.backend import Backend
 from miraflow_mock.simulator.clock import ManualClock
 from miraflow_mock.simulator.faults import FaultError, FaultStore
 from miraflow_mock.simulator.journal import EntryFilter, Journal
+from miraflow_mock.simulator.jsonbody import parse_json
 
 __all__ = ["admin_routes"]
 
@@ -28,10 +28,7 @@ async def _json(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw:
         return {}
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ValueError("malformed JSON body") from None
+    body = parse_json(raw)  # ValueError with a message fit for a 400
     if not isinstance(body, dict):
         raise ValueError("the body must be a JSON object")
     return body
@@ -55,7 +52,10 @@ def admin_routes(backend: Backend, journal: Journal, faults: FaultStore) -> list
             body = await _json(request)
         except ValueError as exc:
             return _error(400, str(exc))
-        return JSONResponse({"count": journal.count(body.get("method"), body.get("urlPath"))})
+        method, url_path = body.get("method"), body.get("urlPath")
+        if not isinstance(method, str | None) or not isinstance(url_path, str | None):
+            return _error(400, "method and urlPath must be strings")
+        return JSONResponse({"count": journal.count(method, url_path)})
 
     async def jobs(request: Request) -> Response:
         selected = list(backend.jobs.values())

@@ -19,15 +19,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, Router
 
-from miraflow.spec import load_spec
+from miraflow.spec import load_spec, max_request_body_bytes
 from miraflow_mock.simulator.admin import admin_routes
+from miraflow_mock.simulator.admin_access import AdminAccess
 from miraflow_mock.simulator.admin_catalog import catalog_routes
 from miraflow_mock.simulator.admin_scenarios import scenario_routes
-from miraflow_mock.simulator.backend import Backend
+from miraflow_mock.simulator.backend import ApiError, Backend
 from miraflow_mock.simulator.clock import Clock, ManualClock, RealClock
 from miraflow_mock.simulator.config import SimulatorConfig
 from miraflow_mock.simulator.dashboard import dashboard_routes
 from miraflow_mock.simulator.faults import Fault, FaultStore
+from miraflow_mock.simulator.guard import ErrorLog, Guard, error_routes
 from miraflow_mock.simulator.journal import EXCERPT_BYTES, Entry, Journal
 from miraflow_mock.simulator.request_log import RequestLog
 from miraflow_mock.simulator.responses import Api, Handler, JsonReply, _api_key, error_response
@@ -57,6 +59,9 @@ class Simulator:
         self.files = files
         self.backend = Backend(config, self.clock, store, files)
         spec = load_spec()
+        self.errors = ErrorLog()
+        self.guard = Guard(max_request_body_bytes(spec), self.errors, self.clock.now)
+        self.admin_access = AdminAccess(config.admin_allow, config.admin_token)
         self._operations = _operation_table(spec)
         self.journal = Journal(config.journal_limit, {op: pattern for _, _, pattern, op in self._operations})
         self.request_log = RequestLog(self.journal.params) if config.log_requests else None
@@ -80,6 +85,7 @@ class Simulator:
             *catalog_routes(self.backend),
             *scenario_routes(self.backend),
             *dashboard_routes(self._operations),
+            *error_routes(self.errors),
         ]
         self.router = Router(routes=routes, default=_not_found)
 
@@ -101,6 +107,7 @@ class Simulator:
         self, scope: Scope, receive: Receive, send: Send, found: tuple[str, Handler, Mapping[str, str]] | None
     ) -> None:
         if found is None:
+            scope["app"] = self  # Starlette's routes then raise a 405 for the guard to answer in the API's shape
             await self.router(scope, receive, send)
             return
         response = await _handle(scope, receive, found)
@@ -108,8 +115,11 @@ class Simulator:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection event: journal it, inject a pending fault if one applies, else route it."""
-        if scope["type"] != "http" or (path := scope["path"]).startswith("/__admin"):
+        if scope["type"] != "http":
             await self.router(scope, receive, send)
+            return
+        if (path := scope["path"]).startswith("/__admin"):
+            await self._admin(scope, receive, send)
             return
         started = perf_counter()
         method = scope["method"]
@@ -122,6 +132,7 @@ class Simulator:
             found[0] if found else None,
         )
         try:
+            receive = self.guard.limit_body(scope, receive)
             fault = self.faults.take(entry.operation_id)
             if fault is None and found is not None and self.backend.scenarios.has_faults:
                 fault = self.backend.scenarios.take_fault(found[0], found[2])  # a scenario's fault on one job
@@ -131,6 +142,7 @@ class Simulator:
                     scope["miraflow.tenant"] = tenant.name  # a fault answers before the handler knows the tenant
                 await self._misbehave(fault, found, scope, receive, _recording(entry, send), send)
             elif found is None:
+                scope["app"] = self  # as in _route
                 await self.router(scope, receive, _recording(entry, send))
             else:
                 # The hot path: an API operation, no fault. A JSON reply's status is known before it is sent, so
@@ -145,6 +157,10 @@ class Simulator:
                     await response(scope, receive, send)
                 else:
                     await response(scope, receive, _recording(entry, send))
+        except Exception as exc:  # the last resort: a 413 from the limit, or a 500 in the API's shape, never plain text
+            status = await self.guard.answer(exc, scope, send)
+            if status is not None:
+                entry.status = status
         finally:
             entry.latency = perf_counter() - started
             entry.tenant = scope.get("miraflow.tenant")
@@ -152,6 +168,16 @@ class Simulator:
             self.journal.add(entry)
             if self.request_log is not None:
                 self.request_log.write(entry)
+
+    async def _admin(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve `/__admin` to allowed clients (admin_access.py); 403 in the API's error shape to others."""
+        try:
+            if not self.admin_access.allows(scope):
+                raise ApiError(403, "the admin API answers only allowed addresses (--admin-allow) or its token")
+            scope["app"] = self  # as in _route
+            await self.router(scope, self.guard.limit_body(scope, receive), send)
+        except Exception as exc:
+            await self.guard.answer(exc, scope, send)
 
     async def _misbehave(
         self,

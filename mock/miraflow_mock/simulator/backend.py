@@ -216,13 +216,17 @@ class Backend:
         mode = self.lifecycle.mode_for(is_photo=avatar.is_photo, im2vid_full=im2vid_full)
         return self._start_job(tenant, avatar, name, mode, speech_seconds(text), media_id=None)
 
-    def create_video_from_audio(self, tenant: Tenant, *, avatar_id: str, name: str, media_id: str) -> Job:
-        """Start a job lip-syncing a finalized upload; charges by the audio's length."""
+    def create_video_from_audio(
+        self, tenant: Tenant, *, avatar_id: str, name: str, media_id: str, im2vid_full: bool | None = None
+    ) -> Job:
+        """Start a job lip-syncing a finalized upload; charges by the audio's length (and the mode, as a script)."""
         avatar = self.avatar(avatar_id, tenant)
         upload = self._upload(tenant, media_id)
         if not upload.finalized or upload.audio_seconds is None:
             raise ApiError(400, "media is not finalized: call /api/media/finalize first")
-        mode = self.lifecycle.mode_for(is_photo=avatar.is_photo, im2vid_full=None)
+        if self.config.has_bug("ignore-im2vid-full"):
+            im2vid_full = None
+        mode = self.lifecycle.mode_for(is_photo=avatar.is_photo, im2vid_full=im2vid_full)
         return self._start_job(tenant, avatar, name, mode, upload.audio_seconds, media_id=media_id)
 
     def _start_job(

@@ -68,6 +68,9 @@ class SimulatorConfig:
     business_errors: str = field(default_factory=lambda: business_errors().default)
     # Print one line per request on stdout (`--log-requests`).
     log_requests: bool = False
+    # Who may use /__admin: clients from these addresses or networks, or any client with the token (admin_access.py).
+    admin_allow: tuple[str, ...] = ("127.0.0.1", "::1")
+    admin_token: str | None = field(default=None, repr=False)  # a secret: never in a repr
 
     def __post_init__(self) -> None:
         if self.time_scale <= 0:
@@ -87,6 +90,12 @@ class SimulatorConfig:
             raise ValueError("each --tenant needs its own key")
         if not self.tenants:
             raise ValueError("at least one tenant is needed")
+        from miraflow_mock.simulator.admin_access import parse_network
+
+        for value in self.admin_allow:
+            parse_network(value)  # raises ValueError naming the bad value
+        if self.admin_token is not None and not self.admin_token.strip():
+            raise ValueError("--admin-token must not be empty")
 
     def has_bug(self, name: str) -> bool:
         """Tell whether the contract is broken on purpose in the way `name` says."""

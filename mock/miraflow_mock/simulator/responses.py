@@ -11,12 +11,13 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 
 from miraflow.spec import business_errors
 from miraflow_mock.simulator.backend import ApiError, Backend, Tenant
 from miraflow_mock.simulator.jobs import JobView
+from miraflow_mock.simulator.jsonbody import parse_json
 from miraflow_mock.simulator.validation import RequestValidator
 
 __all__ = ["Api", "Handler", "JsonReply", "error_response"]
@@ -98,19 +99,25 @@ class Api:
         if media_type == _MULTIPART:
             try:
                 form = await request.form()
+            except (ApiError, ClientDisconnect):
+                raise  # a body over the size limit (413), or a client that went away: not a malformed body
             except Exception:  # python-multipart raises several unrelated types for a broken body
                 raise ApiError(400, "malformed multipart body") from None
             body = {}
             for key, value in form.multi_items():
                 if isinstance(value, UploadFile):
                     raise ApiError(400, f"{key} must be a form field, not a file")
-                body[key] = value
+                # A repeated part is an array, as OpenAPI encodes one in a form: the schema then says if one fits.
+                body[key] = (
+                    [*previous, value]
+                    if isinstance(previous := body.get(key), list)
+                    else ([previous, value] if key in body else value)
+                )
         else:
-            raw = await request.body()
             try:
-                body = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise ApiError(400, "malformed JSON body") from None
+                body = parse_json(await request.body())
+            except ValueError as exc:
+                raise ApiError(400, str(exc)) from None
         request.scope["miraflow.body"] = body
         if problem := self.validator.check(operation_id, media_type, body):
             raise ApiError(400, problem)
@@ -146,9 +153,13 @@ class Api:
             raise
 
     async def _create_video(self, tenant: Tenant, body: dict[str, Any]) -> Response:
-        if "mediaId" in body and "text" not in body:
+        if "mediaId" in body:  # the spec refuses a body with both text and mediaId
             job = self.backend.create_video_from_audio(
-                tenant, avatar_id=body["avatarId"], name=body["name"], media_id=body["mediaId"]
+                tenant,
+                avatar_id=body["avatarId"],
+                name=body["name"],
+                media_id=body["mediaId"],
+                im2vid_full=_form_boolean(body, "im2vid_full"),
             )
         else:
             if "text" not in body:
@@ -250,6 +261,16 @@ def _status_json(seen: JobView, video_id: str | None) -> dict[str, Any]:
     if video_id is not None:
         body["videoId"] = video_id
     return body
+
+
+def _form_boolean(body: dict[str, Any], name: str) -> bool | None:
+    """A boolean field of a multipart body: a form field is text, so "true" or "false"; None when absent."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if value in ("true", "false"):
+        return str(value) == "true"
+    raise ApiError(400, f"{name} must be true or false")
 
 
 def _json_bytes(value: Any) -> bytes:

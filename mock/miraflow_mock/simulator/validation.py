@@ -66,6 +66,9 @@ def _describe(error: ValidationError) -> str:
         return f"{field} is required"
     if error.validator == "type" and where:
         return f"{where} must be of type {error.validator_value}"
+    if error.validator == "not" and isinstance(error.validator_value, dict) and "required" in error.validator_value:
+        fields = " and ".join(error.validator_value["required"])
+        return f"{where}: {fields} must not be sent here" if where else f"{fields} must not be sent in this body"
     if error.validator == "minLength" and where:
         return f"{where} must not be empty"
     message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
