@@ -50,7 +50,8 @@ def test_the_guides_client_runs_unchanged_inside_it(
         ]
         sim.set_credits(GUIDE_KEY, 0)
         guide_client.handle_video_creation_errors()
-        assert "Network error: 400 Client Error" in capsys.readouterr().out
+        # The guide's own failure branch: a 2xx body with result "failure" (the spec's default placement)
+        assert "Error: Please add more credits to your account" in capsys.readouterr().out
         assert sim.requests()[-1]["tenant"] == "tenant-1"
 
 
