@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from miraflow.batch.cli import batch_app
 from miraflow.batch.errors import CampaignFileError
 from miraflow.batch.rows import read_rows, validate_rows
+from miraflow.cli.batch import batch_app
 from miraflow.types import Avatar
 from miraflow_mock.testing import SimulatorHandle
 
