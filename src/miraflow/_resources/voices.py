@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import builtins
 
-from miraflow._base_client import RequestSpec, expect
+from miraflow._arguments import VOICE, check_arguments
+from miraflow._avatars import ListingCache
+from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect
+from miraflow._constants import AVATAR_CACHE_TTL
 from miraflow._resource import AsyncAPIResource, SyncAPIResource
+from miraflow._resources.raw import AsyncVoicesWithRawResponse, VoicesWithRawResponse
+from miraflow._response import capturing
 from miraflow.resolve import find_by_ref, unknown
 from miraflow.types import Voice
 from miraflow_client.api.voices import list_voices
@@ -19,18 +24,34 @@ _LIST = RequestSpec("listVoices", list_voices._get_kwargs, idempotent=True)
 class Voices(SyncAPIResource):
     """The voices available to the account (`client.voices`)."""
 
+    def __init__(self, client: SyncAPIClient, *, cache_ttl: float = AVATAR_CACHE_TTL) -> None:
+        super().__init__(client)
+        self._cache: ListingCache[Voice] = ListingCache(cache_ttl, self._clock.now)
+
+    @property
+    def with_raw_response(self) -> VoicesWithRawResponse:
+        """These methods, each returning a `RawResponse` (status, headers, `parse()`)."""
+        return VoicesWithRawResponse(self)
+
     def list(self) -> builtins.list[Voice]:
-        """Every voice; pass one (or its id) as `voice=` to `videos.create` to override the avatar's own."""
+        """Every voice; pass one (its id or its name) as `voice=` to `videos.create` to override the avatar's own."""
         response = self._request(_LIST)
-        return expect(self._parse(list_voices._parse_response, response), VoiceList, response).voices
+        voices = expect(self._parse(list_voices._parse_response, response), VoiceList, response).voices
+        self._cache.put(voices)
+        return voices
 
     def retrieve(self, voice: Voice | str) -> Voice:
         """The voice named by `voice`: a `Voice` (returned as is), an id, or a name (`miraflow.resolve`'s rule).
 
-        Raises `NotFoundError` for a voice the account does not have, `AmbiguousVoiceError` for a shared name.
+        Looks in the last listing (kept for a few minutes), then in a fresh one. Raises `NotFoundError` for a voice
+        the account does not have, `AmbiguousVoiceError` for a shared name.
         """
+        check_arguments("voices.retrieve", voice=(voice, VOICE))
         if isinstance(voice, Voice):
             return voice
+        cached = None if capturing() else self._cache.get()
+        if cached is not None and (found := find_by_ref(voice, cached, kind="voice")) is not None:
+            return found
         known = self.list()
         found = find_by_ref(voice, known, kind="voice")
         if found is None:
@@ -41,15 +62,30 @@ class Voices(SyncAPIResource):
 class AsyncVoices(AsyncAPIResource):
     """The voices available to the account (`client.voices` of `AsyncMiraflow`)."""
 
+    def __init__(self, client: AsyncAPIClient, *, cache_ttl: float = AVATAR_CACHE_TTL) -> None:
+        super().__init__(client)
+        self._cache: ListingCache[Voice] = ListingCache(cache_ttl, self._clock.now)
+
+    @property
+    def with_raw_response(self) -> AsyncVoicesWithRawResponse:
+        """These methods, each returning a `RawResponse` (status, headers, `parse()`)."""
+        return AsyncVoicesWithRawResponse(self)
+
     async def list(self) -> builtins.list[Voice]:
-        """Every voice; pass one (or its id) as `voice=` to `videos.create` to override the avatar's own."""
+        """Every voice; pass one (its id or its name) as `voice=` to `videos.create` to override the avatar's own."""
         response = await self._request(_LIST)
-        return expect(self._parse(list_voices._parse_response, response), VoiceList, response).voices
+        voices = expect(self._parse(list_voices._parse_response, response), VoiceList, response).voices
+        self._cache.put(voices)
+        return voices
 
     async def retrieve(self, voice: Voice | str) -> Voice:
         """The voice named by `voice`: a `Voice` (returned as is), an id, or a name (see `Voices.retrieve`)."""
+        check_arguments("voices.retrieve", voice=(voice, VOICE))
         if isinstance(voice, Voice):
             return voice
+        cached = None if capturing() else self._cache.get()
+        if cached is not None and (found := find_by_ref(voice, cached, kind="voice")) is not None:
+            return found
         known = await self.list()
         found = find_by_ref(voice, known, kind="voice")
         if found is None:
