@@ -36,6 +36,11 @@ class ListingCache(Generic[T]):
                 return None
             return list(self._items)
 
+    def last(self) -> list[T] | None:
+        """The last listing whatever its age (a new list), or None if there was none."""
+        with self._lock:
+            return None if self._items is None else list(self._items)
+
     def put(self, items: Sequence[T]) -> None:
         """Cache a fresh listing."""
         with self._lock:

@@ -11,7 +11,7 @@ import pytest
 
 from miraflow import AmbiguousVoiceError, AsyncMiraflow, InvalidBaseURLError, Miraflow, MiraflowError, NotFoundError
 
-from .conftest import KEY, PHOTO_ID, FakeAPI, json_response
+from .conftest import KEY, PHOTO_ID, FakeAPI, FakeClock, json_response
 
 CREATE = ("POST", "/api/video/create")
 VOICES = ("GET", "/api/voices")
@@ -134,3 +134,17 @@ def test_a_base_url_from_the_environment_is_checked_the_same_way(monkeypatch: py
     monkeypatch.setenv("MIRAFLOW_BASE_URL", "ftp://example.com/api")
     with pytest.raises(InvalidBaseURLError, match="http"):
         Miraflow(api_key=KEY)
+
+
+def test_a_listing_of_any_age_serves_a_create_so_campaigns_send_no_request_per_row(
+    client: Miraflow, api: FakeAPI, clock: FakeClock
+) -> None:
+    client.voices.list()
+    clock.time += 24 * 3600  # far past the listing's TTL
+    client.videos.create(avatar=PHOTO_ID, text="Hi", name="Hi", voice="wBPTRK6eIJgAFmDsfw29")
+    client.videos.create(avatar=PHOTO_ID, text="Hi", name="Hi", voice="Adam")
+    assert len(api.sent(*VOICES)) == 1
+    api.on(*VOICES, json_response(200, {"voices": [{"id": "v-new", "name": "Newcomer"}]}))
+    client.videos.create(avatar=PHOTO_ID, text="Hi", name="Hi", voice="Newcomer")  # not in it: listed afresh
+    assert len(api.sent(*VOICES)) == 2
+    assert api.json_sent(*CREATE)[-1]["voiceId"] == "v-new"

@@ -147,7 +147,7 @@ class Videos(SyncAPIResource):
     def _voice(self, voice: Voice | str | None) -> Voice | None:
         if voice is None or voice == "":
             return None
-        return self._voices.retrieve(voice)
+        return self._voices._for_create(voice)
 
     def list(self) -> builtins.list[Video]:
         """The account's completed videos (jobs still rendering are not listed)."""
@@ -175,7 +175,7 @@ class Videos(SyncAPIResource):
         For a photo avatar, `full_background=True` selects full-background output (slower, 16:9), anything else the
         face-cropped default; a video avatar has one mode, and `full_background=True` with one raises
         `ModeNotSupportedError` before any create is sent. An unknown avatar raises `NotFoundError`, also before.
-        `voice` (a `Voice` or its id) overrides the avatar's own voice.
+        `voice` (a `Voice`, its id or its name, found as `voices.retrieve` finds it) overrides the avatar's own voice.
 
         The create costs credits and is never retried. If the connection breaks after it was sent, `JobMayExistError`
         says so and how to check.
@@ -305,7 +305,7 @@ class AsyncVideos(AsyncAPIResource):
     async def _voice(self, voice: Voice | str | None) -> Voice | None:
         if voice is None or voice == "":
             return None
-        return await self._voices.retrieve(voice)
+        return await self._voices._for_create(voice)
 
     async def list(self) -> builtins.list[Video]:
         """The account's completed videos (jobs still rendering are not listed)."""

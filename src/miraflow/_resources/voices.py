@@ -40,6 +40,18 @@ class Voices(SyncAPIResource):
         self._cache.put(voices)
         return voices
 
+    def _for_create(self, voice: Voice | str) -> Voice:
+        """The voice a create names: from the last listing whatever its age, else as `retrieve` finds it.
+
+        So a campaign that listed the voices sends no request per create; a stale id is the API's to refuse.
+        """
+        if isinstance(voice, Voice):
+            return voice
+        last = None if capturing() else self._cache.last()
+        if last is not None and (found := find_by_ref(voice, last, kind="voice")) is not None:
+            return found
+        return self.retrieve(voice)
+
     def retrieve(self, voice: Voice | str) -> Voice:
         """The voice named by `voice`: a `Voice` (returned as is), an id, or a name (`miraflow.resolve`'s rule).
 
@@ -77,6 +89,18 @@ class AsyncVoices(AsyncAPIResource):
         voices = expect(self._parse(list_voices._parse_response, response), VoiceList, response).voices
         self._cache.put(voices)
         return voices
+
+    async def _for_create(self, voice: Voice | str) -> Voice:
+        """The voice a create names: from the last listing whatever its age, else as `retrieve` finds it.
+
+        So a campaign that listed the voices sends no request per create; a stale id is the API's to refuse.
+        """
+        if isinstance(voice, Voice):
+            return voice
+        last = None if capturing() else self._cache.last()
+        if last is not None and (found := find_by_ref(voice, last, kind="voice")) is not None:
+            return found
+        return await self.retrieve(voice)
 
     async def retrieve(self, voice: Voice | str) -> Voice:
         """The voice named by `voice`: a `Voice` (returned as is), an id, or a name (see `Voices.retrieve`)."""
