@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from miraflow import AsyncMiraflow, CompletedJob, Job, Miraflow, RateLimitError, RawResponse
+from miraflow import AsyncMiraflow, CompletedJob, Job, Miraflow, MiraflowError, RateLimitError, RawResponse
 
 from .conftest import AVATARS, PHOTO_ID, FakeAPI, json_response, status_body
 
@@ -153,3 +153,28 @@ async def test_async_with_options(make_async_client: Callable[..., AsyncMiraflow
         await quick.videos.list()
     assert len(api.sent("GET", "/api/videos")) == 1
     await client.close()
+
+
+async def test_an_async_raw_download_is_the_download_response(
+    make_async_client: Callable[..., AsyncMiraflow], tmp_path: Path
+) -> None:
+    client = make_async_client()
+    raw = await client.videos.with_raw_response.download("vid-1", tmp_path / "out.mp4")
+    assert raw.status_code == 200 and raw.headers["content-type"] == "video/mp4"
+    assert raw.parse() == tmp_path / "out.mp4" and raw.parse().read_bytes() == MP4
+    await client.close()
+
+
+def test_a_raw_call_that_needs_no_request_says_so(client: Miraflow, api: FakeAPI) -> None:
+    avatar = client.avatars.retrieve("Margot")
+    with pytest.raises(MiraflowError, match="made no request"):
+        client.avatars.with_raw_response.retrieve(avatar)
+    raw = client.avatars.with_raw_response.retrieve("Margot")  # by name: the cache steps aside
+    assert raw.parse() == avatar and raw.status_code == 200
+
+
+def test_raw_calls_nest_and_plain_calls_after_them_note_nothing(client: Miraflow) -> None:
+    outer = client.with_raw_response.videos.create(avatar="Margot", text="Hi", name="Hi")
+    assert outer.http_response.request.url.path == "/api/video/create"
+    assert client.videos.list() == []  # a plain call after a raw one still works, and captures nothing
+    assert len(outer.responses) == 2
