@@ -6,7 +6,10 @@ importing this package stays light. Imports `miraflow.spec` only: never the SDK,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # so type checkers see its signature; at run time it loads on first use
+    from miraflow_mock.inprocess import mock_miraflow
 
 __all__ = ["mock_miraflow"]
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
 import httpx
 
@@ -206,6 +206,14 @@ class MiraflowMock:
                 return func(*args, **kwargs)
 
         return cast(F, wrapper)
+
+
+@overload
+def mock_miraflow(func: F, /) -> F: ...
+
+
+@overload
+def mock_miraflow(func: None = None, /, **options: Any) -> MiraflowMock: ...
 
 
 def mock_miraflow(func: Callable[..., Any] | None = None, /, **options: Any) -> Any:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         IncompleteBodyError,
         InsufficientCreditsError,
         InternalServerError,
+        InvalidBaseURLError,
         JobFailedError,
         JobMayExistError,
         MiraflowError,
@@ -43,7 +44,8 @@ if TYPE_CHECKING:
         RateLimitError,
         WaitTimeoutError,
     )
-    from miraflow.types import Avatar, Job, JobState, JobStatus, Video, VideoDetail, Voice
+    from miraflow._response import RawResponse
+    from miraflow.types import Avatar, CompletedJob, Job, JobState, JobStatus, Video, VideoDetail, Voice
 
 # The SDK loads on first use: `import miraflow.spec` (which the mock and the contract suite do) must not pull in the
 # client, the generated package or httpx.
@@ -66,6 +68,7 @@ _EXPORTS = {
     "IncompleteBodyError": "miraflow._exceptions",
     "InsufficientCreditsError": "miraflow._exceptions",
     "InternalServerError": "miraflow._exceptions",
+    "InvalidBaseURLError": "miraflow._exceptions",
     "JobFailedError": "miraflow._exceptions",
     "JobMayExistError": "miraflow._exceptions",
     "MiraflowError": "miraflow._exceptions",
@@ -74,7 +77,9 @@ _EXPORTS = {
     "NotFoundError": "miraflow._exceptions",
     "RateLimitError": "miraflow._exceptions",
     "WaitTimeoutError": "miraflow._exceptions",
+    "RawResponse": "miraflow._response",
     "Avatar": "miraflow.types",
+    "CompletedJob": "miraflow.types",
     "Job": "miraflow.types",
     "JobState": "miraflow.types",
     "JobStatus": "miraflow.types",
@@ -104,10 +109,12 @@ __all__ = [
     "AuthenticationError",
     "Avatar",
     "BadRequestError",
+    "CompletedJob",
     "DownloadError",
     "IncompleteBodyError",
     "InsufficientCreditsError",
     "InternalServerError",
+    "InvalidBaseURLError",
     "Job",
     "JobFailedError",
     "JobMayExistError",
@@ -119,6 +126,7 @@ __all__ = [
     "ModeNotSupportedError",
     "NotFoundError",
     "RateLimitError",
+    "RawResponse",
     "Video",
     "VideoDetail",
     "Voice",

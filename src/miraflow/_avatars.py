@@ -1,42 +1,57 @@
-"""The avatar cache (a TTL over `GET /api/avatars`), which `client.avatars` owns, and how a caller names an avatar."""
+"""The avatar cache (a TTL over `GET /api/avatars`), which `client.avatars` owns, and how a caller names an avatar.
+
+`ListingCache` is the TTL itself; `client.voices` keeps one too, for finding a voice by name or id.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
 
 from miraflow.types import Avatar
 
-__all__ = ["AvatarCache", "AvatarRef"]
+__all__ = ["AvatarCache", "AvatarRef", "ListingCache"]
+
+T = TypeVar("T")
 
 AvatarRef = Avatar | str
 """How a caller names an avatar: the `Avatar` itself, its id, or its name."""
 
 
-class AvatarCache:
-    """The account's avatars as last listed, kept for `ttl` seconds of `now()`."""
+class ListingCache(Generic[T]):
+    """A listing (the account's avatars, its voices) as last fetched, kept for `ttl` seconds of `now()`."""
 
     def __init__(self, ttl: float, now: Callable[[], float]) -> None:
         self._ttl = ttl
         self._now = now
         self._lock = threading.Lock()
-        self._avatars: tuple[Avatar, ...] | None = None
+        self._items: tuple[T, ...] | None = None
         self._fetched_at = 0.0
 
-    def get(self) -> list[Avatar] | None:
-        """The cached avatars (a new list each time), or None if none are cached or they are older than the TTL."""
+    def get(self) -> list[T] | None:
+        """The cached items (a new list each time), or None if none are cached or they are older than the TTL."""
         with self._lock:
-            if self._avatars is None or self._now() - self._fetched_at >= self._ttl:
+            if self._items is None or self._now() - self._fetched_at >= self._ttl:
                 return None
-            return list(self._avatars)
+            return list(self._items)
 
-    def put(self, avatars: Sequence[Avatar]) -> None:
+    def last(self) -> list[T] | None:
+        """The last listing whatever its age (a new list), or None if there was none."""
+        with self._lock:
+            return None if self._items is None else list(self._items)
+
+    def put(self, items: Sequence[T]) -> None:
         """Cache a fresh listing."""
         with self._lock:
-            self._avatars = tuple(avatars)
+            self._items = tuple(items)
             self._fetched_at = self._now()
 
     def clear(self) -> None:
         """Forget the cached listing."""
         with self._lock:
-            self._avatars = None
+            self._items = None
+
+
+class AvatarCache(ListingCache[Avatar]):
+    """The account's avatars as last listed, kept for `ttl` seconds of `now()`."""

@@ -27,6 +27,7 @@ from miraflow._exceptions import (
     APIResponseValidationError,
     APIStatusError,
     IncompleteBodyError,
+    InvalidBaseURLError,
     MissingAPIKeyError,
     connection_error,
     failure_body,
@@ -149,17 +150,30 @@ class _BaseClient:
                 f"no API key: pass api_key=... to {type(self).__name__}(), or set the {API_KEY_ENV} environment "
                 "variable"
             )
-        if max_retries < 0:
-            raise ValueError(f"max_retries must be at least 0, not {max_retries}")
         setup_logging(os.environ.get(LOG_ENV))
         redact_signed_urls_in_httpx_log()
-        self.base_url = resolve_api_root(base_url)
-        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self.max_retries = max_retries
+        try:
+            self.base_url = resolve_api_root(base_url)
+        except ValueError as exc:
+            raise InvalidBaseURLError(str(exc)) from None
+        self._set_options(timeout=timeout, max_retries=max_retries)
         self.time_scale = _time_scale(time_scale, os.environ.get(TIME_SCALE_ENV))
         self._secret = Secret(key)
         self._rng = rng if rng is not None else random.Random()
         self._key_header = api_key_header()
+
+    def _set_options(self, *, timeout: float | httpx.Timeout | None, max_retries: int | None) -> None:
+        """Set the timeout and the retries (None keeps the current value), checked before any request."""
+        if max_retries is not None:
+            if isinstance(max_retries, bool) or not isinstance(max_retries, int):
+                raise TypeError(f"max_retries must be an int, not {type(max_retries).__name__}")
+            if max_retries < 0:
+                raise ValueError(f"max_retries must be at least 0, not {max_retries}")
+            self.max_retries = max_retries
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, int | float | httpx.Timeout):
+                raise TypeError(f"timeout must be seconds (a number) or an httpx.Timeout, not {type(timeout).__name__}")
+            self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, max_retries={self.max_retries})"
@@ -180,7 +194,7 @@ class _BaseClient:
         return (mine.scheme, mine.netloc) == (theirs.scheme, theirs.netloc)
 
     def _build_request(self, http: httpx.Client | httpx.AsyncClient, spec: RequestSpec) -> httpx.Request:
-        request = http.build_request(**spec.kwargs())
+        request = http.build_request(**spec.kwargs(), timeout=self.timeout)
         if not spec.send_key:
             request.headers.pop(self._key_header, None)
         return request

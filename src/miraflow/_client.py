@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import random
 
 import httpx
 
 from miraflow._base_client import AsyncAPIClient, SyncAPIClient
 from miraflow._constants import AVATAR_CACHE_TTL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from miraflow._resource import rebind_resources
 from miraflow._resources import AsyncAvatars, AsyncJobs, AsyncVideos, AsyncVoices, Avatars, Jobs, Videos, Voices
+from miraflow._resources.raw import AsyncMiraflowWithRawResponse, MiraflowWithRawResponse
 from miraflow.clock import AsyncClock, Clock
 
 __all__ = ["AsyncMiraflow", "Miraflow"]
@@ -68,10 +71,32 @@ class Miraflow(SyncAPIClient):
         self.avatars = Avatars(self, cache_ttl=avatar_cache_ttl)
         self.voices = Voices(self)
         self.jobs = Jobs(self)
-        self.videos = Videos(self, avatars=self.avatars, jobs=self.jobs)
+        self.videos = Videos(self, avatars=self.avatars, jobs=self.jobs, voices=self.voices)
 
     def __enter__(self) -> Miraflow:
         return self
+
+    def with_options(self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None) -> Miraflow:
+        """A copy of this client with another `timeout` and/or `max_retries` (None keeps this client's).
+
+        ```python
+        client.with_options(timeout=120, max_retries=5).videos.download(video_id)
+        ```
+
+        The copy shares this client's connection pool, avatar cache and known jobs; close the original, not the copy.
+        """
+        clone = copy.copy(self)
+        clone._set_options(timeout=timeout, max_retries=max_retries)
+        rebind_resources(clone, self)
+        return clone
+
+    @property
+    def with_raw_response(self) -> MiraflowWithRawResponse:
+        """The resources, each method returning a `RawResponse` (status, headers, `parse()`) instead of its result.
+
+        `client.with_raw_response.videos.list()` is `client.videos.with_raw_response.list()`.
+        """
+        return MiraflowWithRawResponse(self)
 
 
 class AsyncMiraflow(AsyncAPIClient):
@@ -122,7 +147,21 @@ class AsyncMiraflow(AsyncAPIClient):
         self.avatars = AsyncAvatars(self, cache_ttl=avatar_cache_ttl)
         self.voices = AsyncVoices(self)
         self.jobs = AsyncJobs(self)
-        self.videos = AsyncVideos(self, avatars=self.avatars, jobs=self.jobs)
+        self.videos = AsyncVideos(self, avatars=self.avatars, jobs=self.jobs, voices=self.voices)
 
     async def __aenter__(self) -> AsyncMiraflow:
         return self
+
+    def with_options(
+        self, *, timeout: float | httpx.Timeout | None = None, max_retries: int | None = None
+    ) -> AsyncMiraflow:
+        """A copy of this client with another `timeout` and/or `max_retries` (see `Miraflow.with_options`)."""
+        clone = copy.copy(self)
+        clone._set_options(timeout=timeout, max_retries=max_retries)
+        rebind_resources(clone, self)
+        return clone
+
+    @property
+    def with_raw_response(self) -> AsyncMiraflowWithRawResponse:
+        """The resources, each method returning a `RawResponse` instead of its result (see `Miraflow`'s)."""
+        return AsyncMiraflowWithRawResponse(self)

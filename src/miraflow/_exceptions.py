@@ -3,6 +3,7 @@
 ```
 MiraflowError
 ├── MissingAPIKeyError                  no `api_key` argument and no MIRAFLOW_API_KEY
+├── InvalidBaseURLError (ValueError)     a base URL that is not the API root (says what to write)
 ├── AmbiguousNameError (ValueError)      a name several avatars or voices share (`candidates`: their ids)
 │   ├── AmbiguousAvatarError             ... avatars
 │   └── AmbiguousVoiceError              ... voices
@@ -57,6 +58,7 @@ __all__ = [
     "IncompleteBodyError",
     "InsufficientCreditsError",
     "InternalServerError",
+    "InvalidBaseURLError",
     "JobFailedError",
     "JobMayExistError",
     "MiraflowError",
@@ -76,6 +78,10 @@ _MAX_MESSAGE_BODY = 500
 
 class MiraflowError(Exception):
     """The base of every error the SDK raises."""
+
+
+class InvalidBaseURLError(MiraflowError, ValueError):
+    """A base URL that is not the API root (`https://miraflow.ai/api`); the message says what to write instead."""
 
 
 class MissingAPIKeyError(MiraflowError):

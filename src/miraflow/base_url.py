@@ -44,6 +44,7 @@ def server_root(api_root: str) -> str:
     prefix = api_prefix()
     if not path.endswith(prefix):
         raise ValueError(
-            f"base URL must be the API root, ending in {prefix!r} (e.g. {default_api_root()}): {api_root!r}"
+            f"base URL must be the API root, ending in {prefix!r} (e.g. {default_api_root()}): {api_root!r}; "
+            f"write {parts.scheme}://{parts.netloc}{path}{prefix}"
         )
     return f"{parts.scheme}://{parts.netloc}{path[: -len(prefix)]}"

@@ -1,7 +1,8 @@
 """The SDK's public types.
 
 `Avatar`, `Voice`, `Video` and `VideoDetail` are the generated client's models, as the API returns them. `Job` (what a
-create returns) and `JobStatus` (what a status poll observes) are the SDK's own. `JobState` is a `StrEnum` built from
+create returns), `JobStatus` (what a status poll observes) and `CompletedJob` (what a successful wait returns: its
+`video_id` is a `str`, never None) are the SDK's own. `JobState` is a `StrEnum` built from
 the spec's lifecycle when this module is imported: its members are the spec's states, never a list kept here.
 """
 
@@ -16,7 +17,17 @@ import attrs
 from miraflow.spec import DurationRange, Mode, StateInfo, lifecycle
 from miraflow_client.models import Avatar, Video, VideoDetail, Voice
 
-__all__ = ["Avatar", "Job", "JobState", "JobStatus", "Video", "VideoDetail", "Voice", "parse_progress"]
+__all__ = [
+    "Avatar",
+    "CompletedJob",
+    "Job",
+    "JobState",
+    "JobStatus",
+    "Video",
+    "VideoDetail",
+    "Voice",
+    "parse_progress",
+]
 
 if TYPE_CHECKING:
 
@@ -95,3 +106,23 @@ class JobStatus:
     def outcome(self) -> Literal["success", "failure"] | None:
         """`"success"` (the video is ready), `"failure"` (no video was made), or None while the job runs."""
         return self.state.outcome
+
+
+@attrs.frozen
+class CompletedJob(JobStatus):
+    """A job that finished with a video: what `jobs.wait` returns. A `JobStatus` whose `video_id` is always a `str`.
+
+    ```python
+    done = client.jobs.wait(job)
+    client.videos.download(done.video_id)  # a str: no None check needed
+    ```
+    """
+
+    video_id: str = attrs.field(kw_only=True)
+
+    @classmethod
+    def from_status(cls, status: JobStatus) -> CompletedJob:
+        """The `CompletedJob` of a successful status; `ValueError` if the job has not succeeded or has no video id."""
+        if status.outcome != "success" or not status.video_id:
+            raise ValueError(f"job {status.job_id} is {status.status}, not complete with a video id")
+        return cls(job_id=status.job_id, status=status.status, progress=status.progress, video_id=status.video_id)

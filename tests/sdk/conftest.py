@@ -39,6 +39,7 @@ AVATARS = [
     },
 ]
 PHOTO_ID, VIDEO_AVATAR_ID = AVATARS[0]["id"], AVATARS[2]["id"]
+VOICES = [{"id": "Nhs7eitvQWFTQBsf0yiT", "name": "Rachel"}, {"id": "wBPTRK6eIJgAFmDsfw29", "name": "Adam"}]
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
@@ -67,6 +68,7 @@ class FakeAPI:
         self.routes: dict[tuple[str, str], list[Reply]] = {}
         self.requests: list[httpx.Request] = []
         self.on("GET", "/api/avatars", json_response(200, {"avatars": AVATARS}))
+        self.on("GET", "/api/voices", json_response(200, {"voices": VOICES}))
 
     def on(self, method: str, path: str, *replies: Reply) -> FakeAPI:
         self.routes[(method, path)] = list(replies)

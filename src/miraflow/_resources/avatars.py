@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import builtins
 
+from miraflow._arguments import AVATAR, FLAG, check_arguments
 from miraflow._avatars import AvatarCache, AvatarRef
 from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect
 from miraflow._resource import AsyncAPIResource, SyncAPIResource
+from miraflow._resources.raw import AsyncAvatarsWithRawResponse, AvatarsWithRawResponse
+from miraflow._response import capturing
 from miraflow.resolve import find_by_ref, unknown
 from miraflow.types import Avatar
 from miraflow_client.api.avatars import list_avatars
@@ -24,9 +27,15 @@ class Avatars(SyncAPIResource):
         super().__init__(client)
         self._cache = AvatarCache(cache_ttl, self._clock.now)
 
+    @property
+    def with_raw_response(self) -> AvatarsWithRawResponse:
+        """These methods, each returning a `RawResponse` (status, headers, `parse()`); the cache is bypassed."""
+        return AvatarsWithRawResponse(self)
+
     def list(self, *, refresh: bool = False) -> builtins.list[Avatar]:
         """Every avatar the account can use. Cached for the client's `avatar_cache_ttl`; `refresh=True` fetches anew."""
-        if not refresh and (cached := self._cache.get()) is not None:
+        check_arguments("avatars.list", refresh=(refresh, FLAG))
+        if not refresh and not capturing() and (cached := self._cache.get()) is not None:
             return cached
         response = self._request(_LIST)
         listing = expect(self._parse(list_avatars._parse_response, response), AvatarList, response)
@@ -39,9 +48,10 @@ class Avatars(SyncAPIResource):
         Looks in the cached listing, then in a fresh one. Raises `NotFoundError` for an avatar the account does not
         have, `AmbiguousAvatarError` for a name several avatars share.
         """
+        check_arguments("avatars.retrieve", avatar=(avatar, AVATAR))
         if isinstance(avatar, Avatar):
             return avatar
-        cached = self._cache.get()
+        cached = None if capturing() else self._cache.get()
         if cached is not None and (found := find_by_ref(avatar, cached, kind="avatar")) is not None:
             return found
         fresh = self.list(refresh=True)
@@ -58,9 +68,15 @@ class AsyncAvatars(AsyncAPIResource):
         super().__init__(client)
         self._cache = AvatarCache(cache_ttl, self._clock.now)
 
+    @property
+    def with_raw_response(self) -> AsyncAvatarsWithRawResponse:
+        """These methods, each returning a `RawResponse` (status, headers, `parse()`); the cache is bypassed."""
+        return AsyncAvatarsWithRawResponse(self)
+
     async def list(self, *, refresh: bool = False) -> builtins.list[Avatar]:
         """Every avatar the account can use. Cached for the client's `avatar_cache_ttl`; `refresh=True` fetches anew."""
-        if not refresh and (cached := self._cache.get()) is not None:
+        check_arguments("avatars.list", refresh=(refresh, FLAG))
+        if not refresh and not capturing() and (cached := self._cache.get()) is not None:
             return cached
         response = await self._request(_LIST)
         listing = expect(self._parse(list_avatars._parse_response, response), AvatarList, response)
@@ -69,9 +85,10 @@ class AsyncAvatars(AsyncAPIResource):
 
     async def retrieve(self, avatar: AvatarRef) -> Avatar:
         """The avatar named by `avatar`: an `Avatar` (returned as is), an id, or a name (see `Avatars.retrieve`)."""
+        check_arguments("avatars.retrieve", avatar=(avatar, AVATAR))
         if isinstance(avatar, Avatar):
             return avatar
-        cached = self._cache.get()
+        cached = None if capturing() else self._cache.get()
         if cached is not None and (found := find_by_ref(avatar, cached, kind="avatar")) is not None:
             return found
         fresh = await self.list(refresh=True)

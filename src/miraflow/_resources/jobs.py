@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import random
 
+from miraflow._arguments import CALLBACK, JOB, OPTIONAL_SECONDS, SCALE, check_arguments
 from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, job_status
 from miraflow._resource import AsyncAPIResource, SyncAPIResource
+from miraflow._resources.raw import AsyncJobsWithRawResponse, JobsWithRawResponse
 from miraflow._waiter import KnownJobs, PollPlanner, ProgressCallback, WaitState, new_planner, wait_async, wait_sync
-from miraflow.types import Job, JobStatus
+from miraflow.types import CompletedJob, Job, JobStatus
 from miraflow_client.api.videos import get_job_status
 
 __all__ = ["AsyncJobs", "Jobs"]
+
+
+def _check_wait(job: object, timeout: object, on_progress: object, time_scale: object) -> None:
+    check_arguments(
+        "jobs.wait",
+        job=(job, JOB),
+        timeout=(timeout, OPTIONAL_SECONDS),
+        on_progress=(on_progress, CALLBACK),
+        time_scale=(time_scale, SCALE),
+    )
 
 
 def _status_request(job_id: str) -> RequestSpec:
@@ -47,8 +59,14 @@ class Jobs(SyncAPIResource, _KnownJobsMixin):
         super().__init__(client)
         self._known = KnownJobs()
 
+    @property
+    def with_raw_response(self) -> JobsWithRawResponse:
+        """These methods, each returning a `RawResponse` (status, headers, `parse()`); `wait`'s is its last poll."""
+        return JobsWithRawResponse(self)
+
     def retrieve(self, job: Job | str) -> JobStatus:
         """The job's current status (`job` is a `Job` or its id, the `jobId` a create returned)."""
+        check_arguments("jobs.retrieve", job=(job, JOB))
         job_id = job.id if isinstance(job, Job) else job
         response = self._request(_status_request(job_id))
         return job_status(job_id, self._parse(get_job_status._parse_response, response), response)
@@ -60,8 +78,8 @@ class Jobs(SyncAPIResource, _KnownJobsMixin):
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
         time_scale: float | None = None,
-    ) -> JobStatus:
-        """Wait until the job finishes and return its complete status (which carries the `video_id`).
+    ) -> CompletedJob:
+        """Wait until the job finishes and return its `CompletedJob` (a status whose `video_id` is a `str`).
 
         Polls adaptively: sparsely while the job cannot be done yet, densely near the moment its mode's expected
         duration and its observed progress say it will be. `on_progress` gets every status observed. A status request
@@ -70,11 +88,12 @@ class Jobs(SyncAPIResource, _KnownJobsMixin):
         `time_scale` is for a simulator running faster than real time: it scales every interval and expected
         duration (default: the client's `time_scale`).
         """
+        _check_wait(job, timeout, on_progress, time_scale)
         job_id, planner = self._plan(job, time_scale=time_scale, rng=self._rng)
         state = WaitState(
             job_id=job_id, planner=planner, now=self._clock.now(), timeout=timeout, on_progress=on_progress
         )
-        return wait_sync(lambda: self.retrieve(job_id), state, self._clock)
+        return CompletedJob.from_status(wait_sync(lambda: self.retrieve(job_id), state, self._clock))
 
 
 class AsyncJobs(AsyncAPIResource, _KnownJobsMixin):
@@ -84,8 +103,14 @@ class AsyncJobs(AsyncAPIResource, _KnownJobsMixin):
         super().__init__(client)
         self._known = KnownJobs()
 
+    @property
+    def with_raw_response(self) -> AsyncJobsWithRawResponse:
+        """These methods, each returning a `RawResponse` (status, headers, `parse()`); `wait`'s is its last poll."""
+        return AsyncJobsWithRawResponse(self)
+
     async def retrieve(self, job: Job | str) -> JobStatus:
         """The job's current status (`job` is a `Job` or its id, the `jobId` a create returned)."""
+        check_arguments("jobs.retrieve", job=(job, JOB))
         job_id = job.id if isinstance(job, Job) else job
         response = await self._request(_status_request(job_id))
         return job_status(job_id, self._parse(get_job_status._parse_response, response), response)
@@ -97,10 +122,11 @@ class AsyncJobs(AsyncAPIResource, _KnownJobsMixin):
         timeout: float | None = None,
         on_progress: ProgressCallback | None = None,
         time_scale: float | None = None,
-    ) -> JobStatus:
-        """Wait until the job finishes and return its complete status (see `Jobs.wait`)."""
+    ) -> CompletedJob:
+        """Wait until the job finishes and return its `CompletedJob` (see `Jobs.wait`)."""
+        _check_wait(job, timeout, on_progress, time_scale)
         job_id, planner = self._plan(job, time_scale=time_scale, rng=self._rng)
         state = WaitState(
             job_id=job_id, planner=planner, now=self._clock.now(), timeout=timeout, on_progress=on_progress
         )
-        return await wait_async(lambda: self.retrieve(job_id), state, self._clock)
+        return CompletedJob.from_status(await wait_async(lambda: self.retrieve(job_id), state, self._clock))

@@ -8,6 +8,17 @@ from pathlib import Path
 
 import httpx
 
+from miraflow._arguments import (
+    AVATAR,
+    CALLBACK,
+    OPTIONAL_FLAG,
+    OPTIONAL_SECONDS,
+    OPTIONAL_VOICE,
+    PATH,
+    SCALE,
+    TEXT,
+    check_arguments,
+)
 from miraflow._avatars import AvatarRef
 from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect
 from miraflow._download import (
@@ -23,6 +34,8 @@ from miraflow._logging import logger
 from miraflow._resource import AsyncAPIResource, SyncAPIResource
 from miraflow._resources.avatars import AsyncAvatars, Avatars
 from miraflow._resources.jobs import AsyncJobs, Jobs
+from miraflow._resources.raw import AsyncVideosWithRawResponse, VideosWithRawResponse
+from miraflow._resources.voices import AsyncVoices, Voices
 from miraflow._upload import AudioFile, UploadProgress, describe_audio
 from miraflow._waiter import ProgressCallback
 from miraflow.modes import choose_mode
@@ -49,16 +62,38 @@ _LIST = RequestSpec("listVideos", list_videos._get_kwargs, idempotent=True)
 Destination = str | os.PathLike[str]
 
 
+def _check_create(
+    call: str, avatar: object, text: object, name: object, full_background: object, voice: object
+) -> None:
+    check_arguments(
+        call,
+        avatar=(avatar, AVATAR),
+        text=(text, TEXT),
+        name=(name, TEXT),
+        full_background=(full_background, OPTIONAL_FLAG),
+        voice=(voice, OPTIONAL_VOICE),
+    )
+
+
+def _check_generate(dest: object, timeout: object, on_progress: object, time_scale: object) -> None:
+    check_arguments(
+        "videos.generate",
+        dest=(dest, PATH),
+        timeout=(timeout, OPTIONAL_SECONDS),
+        on_progress=(on_progress, CALLBACK),
+        time_scale=(time_scale, SCALE),
+    )
+
+
 def _create_body(
-    avatar: Avatar, *, text: str, name: str, full_background: bool | None, voice: Voice | str | None
+    avatar: Avatar, *, text: str, name: str, full_background: bool | None, voice: Voice | None
 ) -> tuple[CreateVideoRequest, Mode]:
     choice = choose_mode(avatar, full_background=full_background)
-    voice_id = voice.id if isinstance(voice, Voice) else voice
     body = CreateVideoRequest(
         avatar_id=avatar.id,
         name=name,
         text=text,
-        voice_id=voice_id if voice_id else UNSET,
+        voice_id=voice.id if voice is not None else UNSET,
         im2vid_full=UNSET if choice.im2vid_full is None else choice.im2vid_full,
     )
     return body, choice.mode
@@ -98,10 +133,21 @@ def _named_target(target: Target, video_id: str, name: str) -> Target:
 class Videos(SyncAPIResource):
     """Videos and their generation (`client.videos`)."""
 
-    def __init__(self, client: SyncAPIClient, *, avatars: Avatars, jobs: Jobs) -> None:
+    def __init__(self, client: SyncAPIClient, *, avatars: Avatars, jobs: Jobs, voices: Voices) -> None:
         super().__init__(client)
         self._avatars = avatars
         self._jobs = jobs
+        self._voices = voices
+
+    @property
+    def with_raw_response(self) -> VideosWithRawResponse:
+        """These methods, each returning a `RawResponse` (status, headers, `parse()`) of their last response."""
+        return VideosWithRawResponse(self)
+
+    def _voice(self, voice: Voice | str | None) -> Voice | None:
+        if voice is None or voice == "":
+            return None
+        return self._voices._for_create(voice)
 
     def list(self) -> builtins.list[Video]:
         """The account's completed videos (jobs still rendering are not listed)."""
@@ -110,6 +156,7 @@ class Videos(SyncAPIResource):
 
     def retrieve(self, video_id: str) -> VideoDetail:
         """A completed video's metadata and signed `download_url` (`video_id` is a complete job's `video_id`)."""
+        check_arguments("videos.retrieve", video_id=(video_id, TEXT))
         response = self._request(_retrieve_request(video_id))
         parsed = self._parse(get_video._parse_response, response)
         return expect(parsed, VideoDetail, response)
@@ -128,13 +175,15 @@ class Videos(SyncAPIResource):
         For a photo avatar, `full_background=True` selects full-background output (slower, 16:9), anything else the
         face-cropped default; a video avatar has one mode, and `full_background=True` with one raises
         `ModeNotSupportedError` before any create is sent. An unknown avatar raises `NotFoundError`, also before.
-        `voice` (a `Voice` or its id) overrides the avatar's own voice.
+        `voice` (a `Voice`, its id or its name, found as `voices.retrieve` finds it) overrides the avatar's own voice.
 
         The create costs credits and is never retried. If the connection breaks after it was sent, `JobMayExistError`
         says so and how to check.
         """
+        _check_create("videos.create", avatar, text, name, full_background, voice)
         resolved = self._avatars.retrieve(avatar)
-        body, mode = _create_body(resolved, text=text, name=name, full_background=full_background, voice=voice)
+        spoken = self._voice(voice)
+        body, mode = _create_body(resolved, text=text, name=name, full_background=full_background, voice=spoken)
         return self._create(body, resolved, mode, name)
 
     def create_from_audio(
@@ -151,6 +200,13 @@ class Videos(SyncAPIResource):
         PUT is retried; the create is not (see `create`). `on_upload_progress(sent, total)` follows the PUT's bytes
         (a retried PUT starts again from 0).
         """
+        check_arguments(
+            "videos.create_from_audio",
+            avatar=(avatar, AVATAR),
+            name=(name, TEXT),
+            audio_path=(audio_path, PATH),
+            on_upload_progress=(on_upload_progress, CALLBACK),
+        )
         audio = describe_audio(audio_path)
         resolved = self._avatars.retrieve(avatar)
         mode = choose_mode(resolved, full_background=None).mode
@@ -179,6 +235,9 @@ class Videos(SyncAPIResource):
         content type, fsynced and renamed into place: a failed download leaves no file. A body cut short is retried.
         `on_progress(bytes_written, total)` is called after each chunk (`total` is None if not announced).
         """
+        check_arguments(
+            "videos.download", video_id=(video_id, TEXT), dest=(dest, PATH), on_progress=(on_progress, CALLBACK)
+        )
         return self._download(video_id, resolve_target(dest), name=None, on_progress=on_progress)
 
     def generate(
@@ -199,10 +258,11 @@ class Videos(SyncAPIResource):
         The arguments are those of `create`, `jobs.wait` and `download`. `dest` is checked before the create, so a
         wrong folder costs no credits. Raises `JobFailedError` if the job fails.
         """
+        _check_create("videos.generate", avatar, text, name, full_background, voice)
+        _check_generate(dest, timeout, on_progress, time_scale)
         target = resolve_target(dest)
         job = self.create(avatar=avatar, text=text, name=name, full_background=full_background, voice=voice)
         status = self._jobs.wait(job, timeout=timeout, on_progress=on_progress, time_scale=time_scale)
-        assert status.video_id is not None  # a success state carries it: job_status checked
         return self._download(status.video_id, target, name=name)
 
     def _create(
@@ -231,10 +291,21 @@ class Videos(SyncAPIResource):
 class AsyncVideos(AsyncAPIResource):
     """Videos and their generation (`client.videos` of `AsyncMiraflow`)."""
 
-    def __init__(self, client: AsyncAPIClient, *, avatars: AsyncAvatars, jobs: AsyncJobs) -> None:
+    def __init__(self, client: AsyncAPIClient, *, avatars: AsyncAvatars, jobs: AsyncJobs, voices: AsyncVoices) -> None:
         super().__init__(client)
         self._avatars = avatars
         self._jobs = jobs
+        self._voices = voices
+
+    @property
+    def with_raw_response(self) -> AsyncVideosWithRawResponse:
+        """These methods, each returning a `RawResponse` (status, headers, `parse()`) of their last response."""
+        return AsyncVideosWithRawResponse(self)
+
+    async def _voice(self, voice: Voice | str | None) -> Voice | None:
+        if voice is None or voice == "":
+            return None
+        return await self._voices._for_create(voice)
 
     async def list(self) -> builtins.list[Video]:
         """The account's completed videos (jobs still rendering are not listed)."""
@@ -243,6 +314,7 @@ class AsyncVideos(AsyncAPIResource):
 
     async def retrieve(self, video_id: str) -> VideoDetail:
         """A completed video's metadata and signed `download_url` (`video_id` is a complete job's `video_id`)."""
+        check_arguments("videos.retrieve", video_id=(video_id, TEXT))
         response = await self._request(_retrieve_request(video_id))
         parsed = self._parse(get_video._parse_response, response)
         return expect(parsed, VideoDetail, response)
@@ -257,8 +329,10 @@ class AsyncVideos(AsyncAPIResource):
         voice: Voice | str | None = None,
     ) -> Job:
         """Start generating a video of `avatar` speaking `text`; return its `Job` (see `Videos.create`)."""
+        _check_create("videos.create", avatar, text, name, full_background, voice)
         resolved = await self._avatars.retrieve(avatar)
-        body, mode = _create_body(resolved, text=text, name=name, full_background=full_background, voice=voice)
+        spoken = await self._voice(voice)
+        body, mode = _create_body(resolved, text=text, name=name, full_background=full_background, voice=spoken)
         return await self._create(body, resolved, mode, name)
 
     async def create_from_audio(
@@ -270,6 +344,13 @@ class AsyncVideos(AsyncAPIResource):
         on_upload_progress: UploadProgress | None = None,
     ) -> Job:
         """Start generating a video of `avatar` lip-syncing an audio file (see `Videos.create_from_audio`)."""
+        check_arguments(
+            "videos.create_from_audio",
+            avatar=(avatar, AVATAR),
+            name=(name, TEXT),
+            audio_path=(audio_path, PATH),
+            on_upload_progress=(on_upload_progress, CALLBACK),
+        )
         audio = describe_audio(audio_path)
         resolved = await self._avatars.retrieve(avatar)
         mode = choose_mode(resolved, full_background=None).mode
@@ -293,6 +374,9 @@ class AsyncVideos(AsyncAPIResource):
         self, video_id: str, dest: Destination = ".", *, on_progress: DownloadProgress | None = None
     ) -> Path:
         """Download a completed video's MP4 to `dest` and return the file's path (see `Videos.download`)."""
+        check_arguments(
+            "videos.download", video_id=(video_id, TEXT), dest=(dest, PATH), on_progress=(on_progress, CALLBACK)
+        )
         return await self._download(video_id, resolve_target(dest), name=None, on_progress=on_progress)
 
     async def generate(
@@ -309,10 +393,11 @@ class AsyncVideos(AsyncAPIResource):
         time_scale: float | None = None,
     ) -> Path:
         """Create a video, wait for it, download it to `dest`; return the file's path (see `Videos.generate`)."""
+        _check_create("videos.generate", avatar, text, name, full_background, voice)
+        _check_generate(dest, timeout, on_progress, time_scale)
         target = resolve_target(dest)
         job = await self.create(avatar=avatar, text=text, name=name, full_background=full_background, voice=voice)
         status = await self._jobs.wait(job, timeout=timeout, on_progress=on_progress, time_scale=time_scale)
-        assert status.video_id is not None  # a success state carries it: job_status checked
         return await self._download(status.video_id, target, name=name)
 
     async def _create(

@@ -146,6 +146,8 @@ def _describe_sdk(exc: miraflow.MiraflowError, *, base_url: str | None) -> Failu
                 "simulator)",
                 ExitCode.USAGE,
             )
+        case miraflow.InvalidBaseURLError():
+            return Failure(f"{exc} (from --base-url or {BASE_URL_ENV})", ExitCode.USAGE)
         case miraflow.AmbiguousAvatarError():
             return Failure(f"{exc} to --avatar (`miraflow avatars` lists them)", ExitCode.USAGE)
         case miraflow.AmbiguousVoiceError():
