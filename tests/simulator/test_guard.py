@@ -25,7 +25,8 @@ LIMIT = max_request_body_bytes()
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(SimulatorConfig(clock="manual", seed=1))
+    # Business failures with their 4xx statuses (not the spec's default 2xx body): these tests read statuses.
+    simulator = Simulator(SimulatorConfig(clock="manual", seed=1, business_errors="4xx"))
     yield simulator
     simulator.close()
 
