@@ -120,7 +120,11 @@ def _crash_points() -> CrashPoints:
 
 
 def _plan_text(plan: Plan) -> str:
-    lines = [f"{plan.file}: {plan.rows} rows, {len(plan.validation.rows)} valid"]
+    invalid = len({error.key for error in plan.validation.errors})
+    lines = [
+        f"{plan.file}: {plan.rows} rows, {len(plan.validation.rows)} valid"
+        + (f", {invalid} invalid" if invalid else "")
+    ]
     for mode in plan.modes:
         lines.append(
             f"  {mode.mode}: {mode.videos} video(s), {_duration(mode.min_seconds)}–{_duration(mode.max_seconds)} "
@@ -372,8 +376,13 @@ def _dry_run(file: Path, options: _Options, *, json_output: bool, given_balance:
         text = _plan_text(plan).rsplit("\n", 1)
         sys.stdout.write("\n".join([text[0], *cost_lines(estimate, balance, already_created=already), text[1]]) + "\n")
     if plan.validation.errors:
+        failure = InvalidRowsError(plan.validation.errors)
+        if json_output:  # the document lists every error already: say it once
+            if not options.skip_invalid:
+                raise CLIError(str(failure))
+            return
         if not options.skip_invalid:
-            raise InvalidRowsError(plan.validation.errors)  # `errors` prints every row's line
+            raise failure  # `errors` prints every row's line
         for error in plan.validation.errors:
             _say(str(error))
 

@@ -22,6 +22,7 @@ def confirm_large_script(script: str, *, yes: bool) -> None:
     if question is None or yes:
         return
     if not sys.stdin.isatty():
-        raise CLIError(f"{question.removesuffix(' Create it?')}: nothing was created; pass --yes to create it anyway")
+        reason = question.removesuffix(" Create it?").rstrip(".")
+        raise CLIError(f"{reason}: nothing was created; pass --yes to create it anyway")
     if not typer.confirm(question, default=False, err=True):
         raise CLIError("nothing was created")
