@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 
 from miraflow_mock.testing import SimulatorHandle
-from tests.cli.conftest import KEY, PHOTO, SCALE, assert_one_line_error, env_for, run_cli
+from tests.cli.conftest import (
+    KEY,
+    PHOTO,
+    SCALE,
+    assert_one_line_error,
+    env_for,
+    run_cli,
+    run_in_terminal,
+    subprocess_env,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -101,3 +110,21 @@ def test_create_asks_before_a_script_far_above_the_usual_size(sim: SimulatorHand
     assert sim.count_requests("POST", "/api/video/create") == 1
     usual = run_cli("create", "--avatar", PHOTO, "--text", "A usual script.", "--json", env=env_for(sim))
     assert usual.returncode == 0, usual.stderr  # a usual script is not asked about
+
+
+def test_the_prompts_show_the_estimate_and_wait_for_an_answer(sim: SimulatorHandle, tmp_path: Path) -> None:
+    file = _campaign(tmp_path / "c.csv")
+    env = subprocess_env(env_for(sim))
+    args = ["batch", "run", str(file), "--out", str(tmp_path / "out"), "--time-scale", str(SCALE)]
+    code, shown = run_in_terminal(args, env, answers={"[y/N]:": "n\n"})
+    assert code == 2, shown
+    assert "estimated total: 2 credits for 2 video(s)" in shown and "an estimate" in shown
+    assert "balance: 1,000 credits (from the local simulator's admin API): covers it" in shown
+    assert "an estimated 2 credits?" in shown and "nothing was created" in shown
+    assert sim.count_requests("POST", "/api/video/create") == 0
+
+    script = "Hello and welcome to our product tour. " * 60
+    code, shown = run_in_terminal(["create", "--avatar", PHOTO, "--text", script], env, answers={"[y/N]:": "y\n"})
+    assert code == 0, shown
+    assert "far above the usual size" in shown and "Created job" in shown
+    assert sim.count_requests("POST", "/api/video/create") == 1
