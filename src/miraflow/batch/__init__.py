@@ -38,6 +38,7 @@ from miraflow.batch.report import CampaignStatus, campaign_status, write_report
 from miraflow.batch.rows import Row, RowError, Validation, read_rows, validate_rows
 from miraflow.batch.runner import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS,
     CampaignObserver,
     CampaignResult,
     Outcome,
@@ -47,6 +48,7 @@ from miraflow.batch.runner import (
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_ATTEMPTS",
     "BatchError",
     "CampaignBusyError",
     "CampaignFileError",

@@ -47,10 +47,17 @@ class InvalidRowsError(BatchError):
 
     def __init__(self, errors: Sequence[RowError]) -> None:
         self.errors = tuple(errors)
-        noun = "row is" if len(self.errors) == 1 else "rows are"
+        rows = len({error.key for error in self.errors})  # a row may have several errors: count the rows
+        noun = "row is" if rows == 1 else "rows are"
+        problems = f" ({len(self.errors)} problems)" if len(self.errors) != rows else ""
         super().__init__(
-            f"{len(self.errors)} {noun} invalid; nothing was created (fix them, or pass --skip-invalid to run the rest)"
+            f"{rows} {noun} invalid{problems}; nothing was created (fix them, or pass --skip-invalid to run the rest)"
         )
+
+    @property
+    def rows(self) -> int:
+        """How many rows are invalid (each may have several errors)."""
+        return len({error.key for error in self.errors})
 
 
 class LedgerConflictError(BatchError):

@@ -14,6 +14,10 @@ pending ──▶ creating ──▶ created ──▶ complete ──▶ downlo
 - `failed` keeps the job's failure state and message. A create the API refused (4xx: nothing was made, no credits
   spent) is `failed` with `retryable` set and goes back to `pending` on the next run.
 - `ambiguous` means no video with the row's name appeared in time: it is created again only on request.
+- A row whose *job* failed (a lifecycle failure state: `inference_failed`, `inference_error`) is created again only on
+  request (`--retry-failed`): `mark_retry` moves it back to `pending` with the next attempt number (so the next create
+  carries a new name tag, `-{attempt}`), and records the failed attempt in `history`, in the same transaction. The
+  bound (`max_attempts`) is checked inside that transaction: a row never gets more attempts than it allows.
 - `skipped` is a row that was invalid when the campaign ran with `--skip-invalid`; fixed, it becomes `pending`.
 
 The database runs in WAL mode with `synchronous=FULL`: a committed transition survives a crash of the process (or of
@@ -24,6 +28,7 @@ it may leave that way; a bug trying another move raises `LedgerError`.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -37,11 +42,13 @@ import attrs
 from miraflow.batch.errors import LedgerConflictError
 from miraflow.batch.naming import api_name, new_campaign_id, video_token
 from miraflow.batch.rows import Row, RowError
+from miraflow.spec import lifecycle
 
-__all__ = ["LEDGER_NAME", "TRANSITIONS", "Ledger", "LedgerError", "LedgerRow", "RowState"]
+__all__ = ["LEDGER_NAME", "TRANSITIONS", "Ledger", "LedgerError", "LedgerRow", "RowState", "retryable_failure"]
 
 LEDGER_NAME = "campaign.sqlite"
-_SCHEMA_VERSION = "1"
+_SCHEMA_VERSION = "2"
+"""2 added `history` (the failed attempts before the current one); a version 1 ledger is migrated on open."""
 
 
 class RowState(StrEnum):
@@ -65,7 +72,7 @@ TRANSITIONS: Mapping[RowState, frozenset[RowState]] = {
     RowState.CREATED: frozenset({RowState.COMPLETE, RowState.FAILED}),
     RowState.COMPLETE: frozenset({RowState.DOWNLOADED, RowState.FAILED}),
     RowState.DOWNLOADED: frozenset({RowState.COMPLETE}),
-    RowState.FAILED: frozenset({RowState.PENDING}),
+    RowState.FAILED: frozenset({RowState.PENDING}),  # a refused create (retryable), or a failed job retried
     RowState.AMBIGUOUS: frozenset({RowState.COMPLETE, RowState.PENDING}),
     RowState.SKIPPED: frozenset({RowState.PENDING}),
 }
@@ -95,6 +102,7 @@ _COLUMNS = """
     failure TEXT,
     retryable INTEGER NOT NULL DEFAULT 0,
     error TEXT,
+    history TEXT NOT NULL DEFAULT '[]',
     updated_at REAL NOT NULL
 """
 
@@ -109,7 +117,9 @@ class LedgerRow:
 
     `intent_seq` orders the creates (the service queues jobs in that order); `intent_at` is when the intent was
     committed (seconds since the epoch). `failure` is a failed job's terminal state (or `refused` for a create the
-    API turned down); `error` says why a row failed, is ambiguous or was skipped.
+    API turned down); `error` says why a row failed, is ambiguous or was skipped. `attempt` is the row's current
+    attempt (1, then 2... after `mark_retry` or `mark_recreate`); `history` the failed attempts before it, oldest first,
+    each `{"attempt", "jobId", "failure", "error"}`.
     """
 
     key: int
@@ -135,6 +145,7 @@ class LedgerRow:
     failure: str | None
     retryable: bool
     error: str | None
+    history: tuple[Mapping[str, Any], ...]
     updated_at: float
 
     @classmethod
@@ -143,6 +154,7 @@ class LedgerRow:
         values["state"] = RowState(values["state"])
         values["is_photo"] = bool(values["is_photo"])
         values["retryable"] = bool(values["retryable"])
+        values["history"] = tuple(json.loads(values["history"] or "[]"))
         if values["full_background"] is not None:
             values["full_background"] = bool(values["full_background"])
         return cls(**values)
@@ -183,9 +195,13 @@ class Ledger:
         connection.execute("PRAGMA synchronous=FULL")
         with _transaction(connection):
             connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            fresh = connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'rows'").fetchone() is None
             connection.execute(f"CREATE TABLE IF NOT EXISTS rows ({_COLUMNS})")
+            if fresh:
+                connection.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (_SCHEMA_VERSION,))
+            _migrate(connection)
             connection.execute("CREATE INDEX IF NOT EXISTS rows_by_state ON rows (state)")
-            defaults = {"schema": _SCHEMA_VERSION, "campaign_id": new_campaign_id(), "created_at": repr(time.time())}
+            defaults = {"campaign_id": new_campaign_id(), "created_at": repr(time.time())}
             for key, value in defaults.items():
                 connection.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
         version = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]
@@ -406,6 +422,46 @@ class Ledger:
             key, RowState.PENDING, sources=(RowState.AMBIGUOUS,), attempt=row.attempt + 1, error=None, api_name=None
         )
 
+    def mark_retry(self, key: int, *, max_attempts: int) -> bool:
+        """Create a row whose job failed again: `pending`, with the next attempt (so a new name tag). Return whether.
+
+        Only a row whose job ended in a lifecycle failure state (`inference_failed`, `inference_error`) is retried,
+        and only while its attempts stay within `max_attempts`; the failed attempt (its jobId, state and message) is
+        kept in `history`. The check and the move are one transaction: a crash leaves the row failed or retried,
+        never half-way, and a retried row is created once (its intent is committed before the create, as for any
+        pending row).
+        """
+        row = self.get(key)
+        if not retryable_failure(row) or row.attempt >= max_attempts:
+            return False
+        failed = {"attempt": row.attempt, "jobId": row.job_id, "failure": row.failure, "error": row.error}
+        earlier = [*row.history, failed]
+        self._move(
+            key,
+            RowState.PENDING,
+            sources=(RowState.FAILED,),
+            expect={"attempt": row.attempt, "failure": row.failure},
+            attempt=row.attempt + 1,
+            history=json.dumps(earlier),
+            api_name=None,
+            job_id=None,
+            video_id=None,
+            failure=None,
+            error=None,
+            retryable=0,
+        )
+        return True
+
+    def retry_failed(self, *, max_attempts: int) -> list[int]:
+        """`mark_retry` every row whose job failed and that has attempts left; return their keys."""
+        keys = [row.key for row in self.rows(RowState.FAILED) if retryable_failure(row) and row.attempt < max_attempts]
+        return [key for key in keys if self.mark_retry(key, max_attempts=max_attempts)]
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Record a fact about the campaign (such as `max_attempts`)."""
+        with _transaction(self._db):
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
     def reset_refused(self) -> list[int]:
         """Put every refused create back to `pending` (nothing was made for them); return their keys."""
         keys = [row.key for row in self.rows(RowState.FAILED) if row.retryable]
@@ -413,15 +469,29 @@ class Ledger:
             self.mark_pending(key)
         return keys
 
-    def _move(self, key: int, to: RowState, *, sources: Sequence[RowState] = (), **columns: Any) -> None:
-        """One transition: the row's state read and its UPDATE in one write transaction (`BEGIN IMMEDIATE`)."""
+    def _move(
+        self,
+        key: int,
+        to: RowState,
+        *,
+        sources: Sequence[RowState] = (),
+        expect: Mapping[str, object] | None = None,
+        **columns: Any,
+    ) -> None:
+        """One transition: the row's state read and its UPDATE in one write transaction (`BEGIN IMMEDIATE`).
+
+        `expect` are column values the row must still have under the write lock (a retry checks its attempt).
+        """
         with _transaction(self._db):
-            record = self._db.execute("SELECT state FROM rows WHERE key = ?", (key,)).fetchone()
+            record = self._db.execute("SELECT * FROM rows WHERE key = ?", (key,)).fetchone()
             if record is None:
                 raise LedgerError(f"row {key}: no such row")
-            current = RowState(record[0])
+            current = RowState(record["state"])
             if to not in TRANSITIONS[current] or (sources and current not in sources):
                 raise LedgerError(f"row {key}: cannot move from {current} to {to}")
+            for column, value in (expect or {}).items():
+                if record[column] != value:
+                    raise LedgerError(f"row {key}: {column} is {record[column]!r}, not {value!r}: cannot move to {to}")
             assignments = "".join(f", {column} = ?" for column in columns)
             self._db.execute(
                 f"UPDATE rows SET state = ?, updated_at = ?{assignments} WHERE key = ?",
@@ -429,6 +499,22 @@ class Ledger:
             )
         self._counts[current] -= 1
         self._counts[to] += 1
+
+
+_MIGRATIONS: Mapping[str, tuple[str, str]] = {
+    "1": ("2", "ALTER TABLE rows ADD COLUMN history TEXT NOT NULL DEFAULT '[]'"),
+}
+"""Schema version → (the next version, the statement that gets there). Each runs in the opening transaction."""
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    """Bring an older ledger's schema up to this version's, one step at a time (inside the caller's transaction)."""
+    record = connection.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    version = None if record is None else str(record[0])
+    while version is not None and version in _MIGRATIONS:
+        version, statement = _MIGRATIONS[version]
+        connection.execute(statement)
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (version,))
 
 
 class _transaction:
@@ -452,6 +538,11 @@ class _transaction:
             self._db.execute("COMMIT")
         else:
             self._db.execute("ROLLBACK")
+
+
+def retryable_failure(row: LedgerRow) -> bool:
+    """Whether the row failed because its job did (a lifecycle failure state): what `--retry-failed` creates again."""
+    return row.state == RowState.FAILED and not row.retryable and row.failure in lifecycle().failure_states
 
 
 def _unsent(row: LedgerRow) -> bool:

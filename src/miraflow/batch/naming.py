@@ -12,8 +12,8 @@ mf-{campaign}-{row}-{attempt}  attempt 2 and later     Welcome Ana [mf-3fa9c2d1-
 - `{campaign}` is the campaign's id: 8 lowercase hex digits, drawn at random when a campaign folder's ledger is made
   and kept in it (`miraflow batch status DIR --json` shows it as `campaign`), so two campaigns never share a tag;
 - `{row}` is the row's number in the file (its `key`: 1 for the first record, blank lines not counted);
-- `{attempt}` (2, 3, ...) is added when a row is created again (after an ambiguous create), so a late video from an
-  earlier attempt can never be taken for the new one.
+- `{attempt}` (2, 3, ...) is added when a row is created again (after an ambiguous create, or a failed job with
+  `--retry-failed`), so a late video from an earlier attempt can never be taken for the new one.
 
 The tag is how a resumed run finds its videos: when the process died (or the connection dropped) between sending a
 create and recording its answer, the run looks for the row's tag at the end of the account's completed videos' names

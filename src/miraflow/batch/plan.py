@@ -114,10 +114,15 @@ def summarise(file: Path, raw: Sequence[RawRow], validation: Validation, *, time
     return Plan(file=file, rows=len(raw), validation=validation, modes=tuple(modes), time_scale=time_scale)
 
 
-async def plan_campaign(file: str | Path, *, client: AsyncMiraflow, time_scale: float = 1.0) -> Plan:
-    """Validate `file` against the account and summarise what running it would create. Sends no create."""
+async def plan_campaign(
+    file: str | Path, *, client: AsyncMiraflow, time_scale: float = 1.0, encoding: str | None = None
+) -> Plan:
+    """Validate `file` against the account and summarise what running it would create. Sends no create.
+
+    `encoding` is the file's text encoding (None: UTF-8, or UTF-16/32 with a BOM).
+    """
     path = Path(file)
-    raw = read_rows(path)
+    raw = read_rows(path, encoding=encoding)
     catalog = await load_catalog(client, raw)
     validation = validate_rows(raw, avatars=catalog.avatars, voices=catalog.voices)
     return summarise(path, raw, validation, time_scale=time_scale)

@@ -16,7 +16,8 @@ from miraflow.batch.ledger import Ledger, LedgerRow, RowState
 
 __all__ = ["REPORT_COLUMNS", "CampaignStatus", "campaign_status", "format_status", "write_report"]
 
-REPORT_COLUMNS = ("row", "name", "jobId", "videoId", "file", "sha256", "state", "error")
+REPORT_COLUMNS = ("row", "name", "jobId", "videoId", "file", "sha256", "state", "error", "attempts")
+"""`attempts`: how many times the row was created (more than 1 after `--retry-failed` or `--recreate-ambiguous`)."""
 _TROUBLE = (RowState.FAILED, RowState.AMBIGUOUS, RowState.SKIPPED)
 
 
@@ -52,6 +53,8 @@ class CampaignStatus:
                     "failure": row.failure,
                     "error": row.error,
                     "jobId": row.job_id,
+                    "attempts": row.attempt,
+                    "earlierAttempts": [dict(entry) for entry in row.history],
                 }
                 for row in self.troubles
             ],
@@ -79,7 +82,8 @@ def format_status(status: CampaignStatus) -> str:
     ]
     for row in status.troubles:
         reason = row.error or row.failure or ""
-        lines.append(f"  row {row.key} (line {row.line}) {row.name!r}: {row.state}: {reason}")
+        tries = f" (after {row.attempt} attempts)" if row.attempt > 1 else ""
+        lines.append(f"  row {row.key} (line {row.line}) {row.name!r}: {row.state}{tries}: {reason}")
     return "\n".join(lines)
 
 
@@ -102,6 +106,7 @@ def write_report(folder: str | Path, stream: TextIO) -> int:
                     row.sha256 if downloaded and row.sha256 else "",
                     str(row.state),
                     row.error or "",
+                    row.attempt,
                 ]
             )
             written += 1

@@ -9,6 +9,10 @@ takes the folder's lock, brings the ledger in line with the file, and then drive
   each request, the jobId (`created`) the moment it arrives. A create is never retried blindly: a 429 or a refused
   connection (nothing was made) puts the row back to `pending`; a 4xx refuses it (`failed`, retried by the next
   run); a broken connection after sending, a 5xx or an unreadable answer makes it a suspect for the reconciler.
+- `failed` rows whose job failed (`inference_failed`, `inference_error`) are created again with `retry_failed`,
+  once per retry, up to `max_attempts` attempts in all (the ledger's `mark_retry` checks the bound): those from
+  earlier runs at start, and a job that fails during the run as soon as it fails. Each retry carries a new name tag
+  (`-{attempt}`), so a resumed run never takes an earlier attempt's job for it, nor pays for one twice.
 - `creating` rows found at start (the process died mid-create) are reconciled by name (`reconcile`); `ambiguous`
   ones get one more look, and are created again only with `recreate_ambiguous`.
 - `created` rows are followed by one `PollScheduler` for the whole campaign; `complete` rows are downloaded (the
@@ -47,6 +51,7 @@ from miraflow import (
     NotFoundError,
     RateLimitError,
 )
+from miraflow.batch.cost import estimate_cost
 from miraflow.batch.crashpoints import CrashPoints
 from miraflow.batch.errors import InvalidRowsError
 from miraflow.batch.files import file_digest, folder_lock, remove_partial_files
@@ -58,6 +63,7 @@ from miraflow.batch.plan import load_catalog
 from miraflow.batch.reconcile import Reconciler, Suspect
 from miraflow.batch.rows import read_rows, validate_rows
 from miraflow.batch.scheduler import PollScheduler, WaitingJob
+from miraflow.batch.spend import rows_to_create
 from miraflow.clock import AsyncClock, AsyncSystemClock
 from miraflow.retries import delay_after, is_transient, retry_async
 from miraflow.spec import lifecycle
@@ -65,6 +71,7 @@ from miraflow.types import Avatar, JobStatus, Video
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_ATTEMPTS",
     "CampaignObserver",
     "CampaignResult",
     "Outcome",
@@ -73,6 +80,8 @@ __all__ = [
 ]
 
 DEFAULT_CONCURRENCY = 4
+DEFAULT_MAX_ATTEMPTS = 2
+"""With `retry_failed`: a row whose job failed is created at most this many times in all."""
 _DOWNLOAD_ATTEMPTS = 6
 _CONNECT_FAILURES = 8  # creates in a row that could not reach the service before the run gives up
 
@@ -108,7 +117,8 @@ class CampaignResult:
 
     `counts` per state; `problems` the rows not downloaded (failed, ambiguous, skipped, or unfinished), each with its
     reason; `interrupted` if `stop` ended it; `halted` why creating stopped early (say, not enough credits). `creates`,
-    `status_calls` and `list_calls` count this run's requests of each kind.
+    `status_calls` and `list_calls` count this run's requests of each kind; `retries` the rows this run created
+    again because their job had failed.
     """
 
     folder: Path
@@ -122,6 +132,7 @@ class CampaignResult:
     status_calls: int
     list_calls: int
     downloads: int
+    retries: int = 0
 
     @property
     def total(self) -> int:
@@ -152,7 +163,14 @@ class CampaignResult:
             "rows": self.total,
             "counts": {str(state): count for state, count in self.counts.items()},
             "problems": [
-                {"row": row.key, "line": row.line, "name": row.name, "state": str(row.state), "error": row.error}
+                {
+                    "row": row.key,
+                    "line": row.line,
+                    "name": row.name,
+                    "state": str(row.state),
+                    "error": row.error,
+                    "attempts": row.attempt,
+                }
                 for row in self.problems
             ],
             "interrupted": self.interrupted,
@@ -163,6 +181,7 @@ class CampaignResult:
                 "statusCalls": self.status_calls,
                 "videoLists": self.list_calls,
                 "downloads": self.downloads,
+                "retries": self.retries,
             },
             "outcome": str(self.outcome),
         }
@@ -179,6 +198,11 @@ async def run_campaign(
     time_scale: float = 1.0,
     skip_invalid: bool = False,
     recreate_ambiguous: bool = False,
+    retry_failed: bool = False,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    encoding: str | None = None,
+    balance: float | None = None,
+    allow_partial: bool = False,
     observer: CampaignObserver | None = None,
     stop: asyncio.Event | None = None,
     crash_points: CrashPoints | None = None,
@@ -200,10 +224,16 @@ async def run_campaign(
     `LedgerConflictError` if `out` holds a campaign the file contradicts, `CampaignBusyError` if another run holds
     `out`, and the SDK's errors when the API cannot be worked with (the ledger stays consistent: rerun to resume).
     `clock` (default: the system's) is the one clock the run's scheduler, rate gate and reconciler share.
+    `retry_failed` creates again the rows whose job failed, until a row has had `max_attempts` attempts (kept in the
+    ledger: the bound holds across runs). `encoding` is the file's text encoding (None: UTF-8, or UTF-16/32 with a BOM).
+    With a `balance` (credits; the API has no endpoint for it), the estimated cost of the rows this run would create
+    is checked first: `InsufficientCreditsError` (nothing sent) if it cannot cover them, unless `allow_partial`.
     """
+    if max_attempts < 1:
+        raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
     clock = clock if clock is not None else AsyncSystemClock()
     folder = Path(out)
-    raw = read_rows(file)
+    raw = read_rows(file, encoding=encoding)
     own = client is None
     if client is None:
         client = AsyncMiraflow(api_key, base_url=base_url, max_retries=0)
@@ -215,6 +245,9 @@ async def run_campaign(
         with folder_lock(folder), Ledger.open(folder) as ledger:
             ledger.bind(base_url=client.base_url, source=str(Path(file).resolve()))
             ledger.sync(validation.rows, validation.errors)
+            if balance is not None:
+                to_create = rows_to_create(ledger.rows(), max_attempts=max_attempts if retry_failed else None)
+                estimate_cost(to_create, balance=balance).check(allow_partial=allow_partial)
             run = _Run(
                 client=client,
                 ledger=ledger,
@@ -223,6 +256,7 @@ async def run_campaign(
                 concurrency=concurrency,
                 time_scale=time_scale,
                 recreate_ambiguous=recreate_ambiguous,
+                max_attempts=max_attempts if retry_failed else None,
                 observer=observer,
                 stop=stop if stop is not None else asyncio.Event(),
                 crash=crash_points if crash_points is not None else CrashPoints(),
@@ -252,6 +286,7 @@ class _Run:
         concurrency: int,
         time_scale: float,
         recreate_ambiguous: bool,
+        max_attempts: int | None,
         observer: CampaignObserver | None,
         stop: asyncio.Event,
         crash: CrashPoints,
@@ -264,6 +299,7 @@ class _Run:
         self.concurrency = concurrency
         self.time_scale = time_scale
         self.recreate_ambiguous = recreate_ambiguous
+        self.max_attempts = max_attempts  # None: failed jobs are not retried
         self.observer = observer
         self.stop = stop
         self.crash = crash
@@ -306,6 +342,7 @@ class _Run:
         self.connect_failures = 0
         self.creates_sent = 0
         self.downloads_done = 0
+        self.retries = 0
 
     # --- the run ---------------------------------------------------------------------------------------------------
 
@@ -313,6 +350,9 @@ class _Run:
         started = self.clock.now()
         remove_partial_files(self.folder)
         self.ledger.reset_refused()
+        if self.max_attempts is not None:
+            self.ledger.set_meta("max_attempts", str(self.max_attempts))
+            self.retries += len(self.ledger.retry_failed(max_attempts=self.max_attempts))
         await self._resume()
         self._changed()
         background = [
@@ -351,6 +391,7 @@ class _Run:
             status_calls=self.scheduler.polls,
             list_calls=self.reconciler.sweeps,
             downloads=self.downloads_done,
+            retries=self.retries,
         )
 
     async def _guard(self, work: Awaitable[None]) -> None:
@@ -537,6 +578,16 @@ class _Run:
     def _job_failed(self, job: WaitingJob, failure: JobFailedError) -> None:
         self.ledger.mark_failed(job.key, failure.state, str(failure))
         self.open_seqs.pop(job.key, None)
+        if (
+            self.max_attempts is not None
+            and self.creating
+            and not self.halted
+            and self.ledger.mark_retry(job.key, max_attempts=self.max_attempts)
+        ):
+            logger.debug("row %d: its job %s failed (%s); creating it again", job.key, job.job_id, failure.state)
+            self.retries += 1
+            self.pending.append(job.key)
+            self.pending_added.set()
         self._changed()
 
     def _job_error(self, job: WaitingJob, error: APIError) -> None:

@@ -37,6 +37,7 @@ from miraflow.cli.errors import (
     usage_failure,
 )
 from miraflow.cli.folders import output_folder
+from miraflow.cli.large_script import confirm_large_script
 from miraflow.cli.output import Output, human_size, job_json, state_label, status_json
 from miraflow.cli.simulator import run_mock
 from miraflow.environment import API_KEY_ENV, BASE_URL_ENV, TIME_SCALE_ENV
@@ -269,6 +270,9 @@ def create(
     download: DownloadOption = None,
     timeout: TimeoutOption = None,
     time_scale: TimeScaleOption = 1.0,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask before creating a script far above the usual size.")
+    ] = False,
     json_output: JsonOption = False,
     api_key: ApiKeyOption = None,
     base_url: BaseUrlOption = None,
@@ -277,6 +281,7 @@ def create(
     out = Output(json_output=json_output)
     with reporting() as reporter:
         script = _script(text, text_file)
+        confirm_large_script(script, yes=yes)
         folder = _download_folder(download)
         title = name or _name_from(script)
         with _connect(ctx, reporter, api_key, base_url) as client:

@@ -2,7 +2,8 @@
 
 ```
 miraflow batch run FILE --out DIR [--concurrency N] [--dry-run] [--yes] [--skip-invalid] [--recreate-ambiguous]
-                                  [--time-scale S] [--json] [--api-key KEY] [--base-url URL]
+                                  [--retry-failed] [--max-attempts N] [--encoding NAME] [--balance N]
+                                  [--allow-partial] [--time-scale S] [--json] [--api-key KEY] [--base-url URL]
 miraflow batch status DIR [--json]
 miraflow batch report DIR
 ```
@@ -13,7 +14,10 @@ one line on stderr, never a traceback, never the key, and its exit code comes fr
 rows), 3 some rows failed or are ambiguous, 130 interrupted. Ctrl-C stops creating, records the creates in flight and
 exits 130; a second Ctrl-C exits at once. Either way the ledger is consistent and rerunning the same command resumes.
 `--api-key`/`--base-url` default to `MIRAFLOW_API_KEY`/`MIRAFLOW_BASE_URL` (read by the SDK), `--time-scale` to
-`MIRAFLOW_TIME_SCALE`. `python -m miraflow.batch` runs this command on its own (`main`).
+`MIRAFLOW_TIME_SCALE`; given before `batch` (`miraflow --api-key K batch run ...`) they count too. The dry run and
+the prompt show each row's estimated credits and the total; with a balance (`--balance`, `MIRAFLOW_BALANCE`, or a
+local simulator's admin API: `balance.py`) a campaign it cannot cover is refused unless `--allow-partial`.
+`python -m miraflow.batch` runs this command on its own (`main`).
 """
 
 from __future__ import annotations
@@ -29,24 +33,31 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Final
 
+import attrs
 import httpx
 import typer
 
 from miraflow import AsyncMiraflow
 from miraflow.batch import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ATTEMPTS,
     CampaignResult,
+    CostEstimate,
     InvalidRowsError,
     Outcome,
     Plan,
     RowState,
     campaign_status,
+    estimate_cost,
     plan_campaign,
     run_campaign,
     write_report,
 )
 from miraflow.batch.crashpoints import CrashingTransport, CrashPoints
 from miraflow.batch.report import format_status
+from miraflow.batch.spend import unsent_rows
+from miraflow.cli.balance import Balance, find_balance, parse_balance
+from miraflow.cli.campaign_cost import cost_lines, estimate_json
 from miraflow.cli.campaign_progress import ProgressDisplay, display_wanted, state_summary
 from miraflow.cli.errors import (
     BATCH_EXIT_CODES_HELP,
@@ -60,6 +71,7 @@ from miraflow.cli.errors import (
     reporting,
     usage_failure,
 )
+from miraflow.cli.global_options import connection_options
 from miraflow.environment import CRASH_ENV, TIME_SCALE_ENV
 
 __all__ = ["batch_app", "main"]
@@ -108,7 +120,11 @@ def _crash_points() -> CrashPoints:
 
 
 def _plan_text(plan: Plan) -> str:
-    lines = [f"{plan.file}: {plan.rows} rows, {len(plan.validation.rows)} valid"]
+    invalid = len({error.key for error in plan.validation.errors})
+    lines = [
+        f"{plan.file}: {plan.rows} rows, {len(plan.validation.rows)} valid"
+        + (f", {invalid} invalid" if invalid else "")
+    ]
     for mode in plan.modes:
         lines.append(
             f"  {mode.mode}: {mode.videos} video(s), {_duration(mode.min_seconds)}–{_duration(mode.max_seconds)} "
@@ -192,6 +208,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print a machine-readable sum
 
 @batch_app.command("run")
 def run_command(
+    ctx: typer.Context,
     file: Annotated[
         Path,
         typer.Argument(metavar="FILE", help="The campaign: CSV or JSONL, one video per row.", show_default=False),
@@ -214,6 +231,45 @@ def run_command(
         bool,
         typer.Option("--recreate-ambiguous", help="Create again the rows whose create may not have reached the API."),
     ] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="Create again, once per retry, the rows whose job failed (inference_failed, inference_error).",
+        ),
+    ] = False,
+    max_attempts: Annotated[
+        int,
+        typer.Option(
+            "--max-attempts",
+            min=1,
+            metavar="N",
+            help="With --retry-failed: create a row at most N times in all (kept in the ledger, across runs).",
+        ),
+    ] = DEFAULT_MAX_ATTEMPTS,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            metavar="NAME",
+            help="FILE's text encoding, such as cp1252 (default: UTF-8, or UTF-16/32 with a BOM).",
+            show_default=False,
+        ),
+    ] = None,
+    balance: Annotated[
+        str | None,
+        typer.Option(
+            "--balance",
+            metavar="CREDITS",
+            help="The account's credits (the API cannot tell): refuse a campaign that costs more (estimated). "
+            "Default: $MIRAFLOW_BALANCE, else a local simulator's own.",
+            show_default=False,
+        ),
+    ] = None,
+    allow_partial: Annotated[
+        bool,
+        typer.Option("--allow-partial", help="Start even if the balance covers only part of the campaign."),
+    ] = False,
     time_scale: TimeScale = 1.0,
     json_output: Json = False,
     api_key: ApiKey = None,
@@ -223,19 +279,24 @@ def run_command(
     with _reporting():
         if not time_scale > 0:
             raise CLIError(f"--time-scale must be more than 0, not {time_scale:g}")
+        api_key, base_url = connection_options(ctx, api_key, base_url)
+        given_balance = None if balance is None else parse_balance(balance, flag="--balance")
         crash = _crash_points()
+        options = _Options(
+            api_key=api_key,
+            base_url=base_url,
+            time_scale=time_scale,
+            skip_invalid=skip_invalid,
+            encoding=encoding,
+            out=out,
+            max_attempts=max_attempts if retry_failed else None,
+        )
         if dry_run:
-            _dry_run(
-                file,
-                api_key=api_key,
-                base_url=base_url,
-                time_scale=time_scale,
-                skip_invalid=skip_invalid,
-                json_output=json_output,
-            )
+            _dry_run(file, options, json_output=json_output, given_balance=given_balance)
             return
+        found_balance = find_balance(given_balance, api_key=api_key, base_url=base_url)
         if not yes:
-            _confirm(file, api_key=api_key, base_url=base_url, time_scale=time_scale, skip_invalid=skip_invalid)
+            _confirm(file, options, balance=found_balance, allow_partial=allow_partial)
         campaign = functools.partial(
             run_campaign,
             file,
@@ -244,6 +305,11 @@ def run_command(
             time_scale=time_scale,
             skip_invalid=skip_invalid,
             recreate_ambiguous=recreate_ambiguous,
+            retry_failed=retry_failed,
+            max_attempts=max_attempts,
+            encoding=encoding,
+            balance=None if found_balance is None else found_balance.credits,
+            allow_partial=allow_partial,
             crash_points=crash,
         )
         result = asyncio.run(_run(campaign, api_key=api_key, base_url=base_url, crash=crash, json_output=json_output))
@@ -272,39 +338,72 @@ async def _run(
             return await campaign(client=client, observer=display, stop=stop)
 
 
-def _plan(file: Path, *, api_key: str | None, base_url: str | None, time_scale: float) -> Plan:
+@attrs.frozen
+class _Options:
+    """What the dry run and the prompt need of `batch run`'s options."""
+
+    api_key: str | None
+    base_url: str | None
+    time_scale: float
+    skip_invalid: bool
+    encoding: str | None
+    out: Path
+    max_attempts: int | None  # None without --retry-failed
+
+
+def _plan(file: Path, options: _Options) -> Plan:
     async def go() -> Plan:
-        async with AsyncMiraflow(api_key, base_url=base_url, max_retries=2) as client:
-            return await plan_campaign(file, client=client, time_scale=time_scale)
+        async with AsyncMiraflow(options.api_key, base_url=options.base_url, max_retries=2) as client:
+            return await plan_campaign(file, client=client, time_scale=options.time_scale, encoding=options.encoding)
 
     return asyncio.run(go())
 
 
-def _dry_run(
-    file: Path, *, api_key: str | None, base_url: str | None, time_scale: float, skip_invalid: bool, json_output: bool
-) -> None:
-    plan = _plan(file, api_key=api_key, base_url=base_url, time_scale=time_scale)
+def _estimate(plan: Plan, options: _Options, balance: Balance | None) -> tuple[CostEstimate, int]:
+    """The estimated cost of the valid rows a run would create (not those created already), and how many are not."""
+    rows = unsent_rows(plan.validation.rows, options.out, max_attempts=options.max_attempts)
+    estimate = estimate_cost(rows, balance=None if balance is None else balance.credits)
+    return estimate, len(plan.validation.rows) - len(rows)
+
+
+def _dry_run(file: Path, options: _Options, *, json_output: bool, given_balance: float | None) -> None:
+    plan = _plan(file, options)
+    balance = find_balance(given_balance, api_key=options.api_key, base_url=options.base_url)
+    estimate, already = _estimate(plan, options, balance)
     if json_output:
-        _print_json(plan.to_json())
+        _print_json({**plan.to_json(), "cost": estimate_json(estimate, balance)})
     else:
-        sys.stdout.write(_plan_text(plan) + "\n")
+        text = _plan_text(plan).rsplit("\n", 1)
+        sys.stdout.write("\n".join([text[0], *cost_lines(estimate, balance, already_created=already), text[1]]) + "\n")
     if plan.validation.errors:
-        if not skip_invalid:
-            raise InvalidRowsError(plan.validation.errors)  # `errors` prints every row's line
+        failure = InvalidRowsError(plan.validation.errors)
+        if json_output:  # the document lists every error already: say it once
+            if not options.skip_invalid:
+                raise CLIError(str(failure))
+            return
+        if not options.skip_invalid:
+            raise failure  # `errors` prints every row's line
         for error in plan.validation.errors:
             _say(str(error))
 
 
-def _confirm(file: Path, *, api_key: str | None, base_url: str | None, time_scale: float, skip_invalid: bool) -> None:
-    plan = _plan(file, api_key=api_key, base_url=base_url, time_scale=time_scale)
-    if plan.validation.errors and not skip_invalid:
+def _confirm(file: Path, options: _Options, *, balance: Balance | None, allow_partial: bool) -> None:
+    plan = _plan(file, options)
+    if plan.validation.errors and not options.skip_invalid:
         raise InvalidRowsError(plan.validation.errors)
-    count = len(plan.validation.rows)
+    estimate, already = _estimate(plan, options, balance)
+    estimate.check(allow_partial=allow_partial)  # refused before asking: the answer could not be yes
+    count = len(estimate.rows)
     if not sys.stdin.isatty():
-        raise CLIError(f"this campaign creates up to {count} video(s), which costs credits: pass --yes to confirm")
+        raise CLIError(
+            f"this campaign creates up to {count} video(s), an estimated {estimate.total} {estimate.unit}: pass --yes "
+            "to confirm"
+        )
+    for line in cost_lines(estimate, balance, already_created=already):
+        sys.stderr.write(line + "\n")
     question = (
-        f"Create up to {count} video(s) from {file} (rows already created in this campaign are not created again)? "
-        "It costs credits."
+        f"Create up to {count} video(s) from {file} (rows already created in this campaign are not created again), "
+        f"an estimated {estimate.total} {estimate.unit}?"
     )
     if not typer.confirm(question, default=False, err=True):
         raise CLIError("nothing was created")

@@ -21,8 +21,10 @@ import attrs
 import typer
 
 import miraflow
+from miraflow.base_url import api_prefix, default_api_root
 from miraflow.batch import BatchError, InvalidRowsError, LedgerError, Outcome
 from miraflow.environment import API_KEY_ENV, BASE_URL_ENV, LOG_ENV
+from miraflow.spec import load_spec
 
 __all__ = [
     "API_KEY_ENV",
@@ -180,6 +182,13 @@ def _describe_sdk(exc: miraflow.MiraflowError, *, base_url: str | None) -> Failu
         # An unknown avatar or voice is found before any request: its message lists what exists.
         case miraflow.NotFoundError() if exc.response is None:
             return Failure(exc.message, ExitCode.API_ERROR)
+        case miraflow.NotFoundError() if _is_listing(exc):
+            return Failure(
+                f"{_root_of(exc) or where} answered 404 Not Found to {_path_of(exc)}, which every Miraflow API root "
+                f"has: the base URL looks wrong (is /api missing, or is it another server?). Give the API root, such "
+                f"as {default_api_root()}, with --base-url or {BASE_URL_ENV}",
+                ExitCode.API_ERROR,
+            )
         case miraflow.NotFoundError():
             return Failure(f"{exc.message}: check the id (this key's account has no such item)", ExitCode.API_ERROR)
         case miraflow.RateLimitError():
@@ -214,6 +223,35 @@ def _describe_sdk(exc: miraflow.MiraflowError, *, base_url: str | None) -> Failu
             return Failure(exc.message, ExitCode.API_ERROR)
         case _:
             return Failure(str(exc), ExitCode.API_ERROR)
+
+
+def _listing_paths() -> frozenset[str]:
+    """The spec's GET paths without a path parameter (`/api/avatars`...): they exist in every account."""
+    return frozenset(str(path) for path, item in load_spec()["paths"].items() if "{" not in str(path) and "get" in item)
+
+
+def _path_of(exc: miraflow.APIStatusError) -> str:
+    return "" if exc.response is None else exc.response.request.url.path
+
+
+def _root_of(exc: miraflow.APIStatusError) -> str | None:
+    """The API root the failed request went to (its URL up to the spec's path), or None."""
+    if exc.response is None:
+        return None
+    url = exc.response.request.url
+    path = url.path
+    for listing in _listing_paths():
+        if path.endswith(listing):
+            return str(url.copy_with(path=path[: -len(listing)] + api_prefix(), query=None))
+    return None
+
+
+def _is_listing(exc: miraflow.NotFoundError) -> bool:
+    """A 404 to a listing (`GET /api/avatars`): not a missing item, a wrong server or path."""
+    if exc.response is None or exc.response.request.method != "GET":
+        return False
+    path = exc.response.request.url.path
+    return any(path.endswith(listing) for listing in _listing_paths())
 
 
 def interrupted() -> Failure:
