@@ -46,7 +46,7 @@ from miraflow.batch import (
     write_report,
 )
 from miraflow.batch.crashpoints import CrashingTransport, CrashPoints
-from miraflow.batch.report import format_status
+from miraflow.batch.report import format_status, report_records
 from miraflow.cli.campaign_progress import ProgressDisplay, display_wanted, state_summary
 from miraflow.cli.errors import (
     BATCH_EXIT_CODES_HELP,
@@ -54,17 +54,24 @@ from miraflow.cli.errors import (
     CLIError,
     Reporter,
     emit,
+    emit_json,
+    failure_json,
     interrupted,
+    json_requested,
     note,
     outcome_exit_code,
     reporting,
+    silence_stdout,
     usage_failure,
 )
+from miraflow.cli.help_format import PlainHelpGroup
+from miraflow.cli.plain_progress import CampaignLines
 from miraflow.environment import CRASH_ENV, TIME_SCALE_ENV
 
 __all__ = ["batch_app", "main"]
 
 _PROG: Final = "miraflow batch"
+_REPORTERS: list[Reporter] = []  # the running command's reporter (`_reporting`), told when its JSON is printed
 
 batch_app = typer.Typer(
     name="batch",
@@ -73,15 +80,21 @@ batch_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=PlainHelpGroup,
 )
 
 
 @contextlib.contextmanager
-def _reporting() -> Iterator[Reporter]:
+def _reporting(*, json_output: bool = False) -> Iterator[Reporter]:
     """`errors.reporting()` for a campaign command: its name, and that rerunning resumes after an API error."""
-    with reporting(prog=_PROG, on_api_error="the ledger is consistent: rerun the same command to resume") as reporter:
+    resume = "the ledger is consistent: rerun the same command to resume"
+    with reporting(prog=_PROG, on_api_error=resume, json_output=json_output) as reporter:
         reporter.on_interrupt = "rerun the same command to resume"
-        yield reporter
+        _REPORTERS.append(reporter)
+        try:
+            yield reporter
+        finally:
+            _REPORTERS.remove(reporter)
 
 
 def _say(message: str) -> None:
@@ -91,6 +104,8 @@ def _say(message: str) -> None:
 def _print_json(document: object) -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
     sys.stdout.flush()
+    for reporter in _REPORTERS:  # the command's one JSON document is out: a failure after it prints no second one
+        reporter.document_printed = True
 
 
 def _client(api_key: str | None, base_url: str | None, crash: CrashPoints) -> AsyncMiraflow:
@@ -171,18 +186,20 @@ TimeScale = Annotated[
     float,
     typer.Option(
         "--time-scale",
+        metavar="S",
         envvar=TIME_SCALE_ENV,
         help="For a simulator faster than real time: scales the expected durations and poll intervals.",
     ),
 ]
 ApiKey = Annotated[
     str | None,
-    typer.Option("--api-key", help="The API key (default: MIRAFLOW_API_KEY).", show_default=False),
+    typer.Option("--api-key", metavar="KEY", help="The API key (default: MIRAFLOW_API_KEY).", show_default=False),
 ]
 BaseUrl = Annotated[
     str | None,
     typer.Option(
         "--base-url",
+        metavar="URL",
         help="The API root, such as https://miraflow.ai/api (default: MIRAFLOW_BASE_URL).",
         show_default=False,
     ),
@@ -202,9 +219,9 @@ def run_command(
             "--out", metavar="DIR", help="The campaign folder: its ledger and the videos.", show_default=False
         ),
     ],
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Creates in flight at most.")] = (
-        DEFAULT_CONCURRENCY
-    ),
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, metavar="N", help="Creates in flight at most.")
+    ] = DEFAULT_CONCURRENCY,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the plan; send nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before creating (it costs credits).")] = False,
     skip_invalid: Annotated[
@@ -220,7 +237,7 @@ def run_command(
     base_url: BaseUrl = None,
 ) -> None:
     """Create, follow and download one video per row of FILE into DIR; rerun the same command to resume."""
-    with _reporting():
+    with _reporting(json_output=json_output):
         if not time_scale > 0:
             raise CLIError(f"--time-scale must be more than 0, not {time_scale:g}")
         crash = _crash_points()
@@ -267,7 +284,11 @@ async def _run(
     stop = asyncio.Event()
     _install_interrupts(stop)
     async with _client(api_key, base_url, crash) as client:
-        display = ProgressDisplay() if display_wanted(json_output=json_output) else None
+        display: ProgressDisplay | CampaignLines | None = None
+        if display_wanted(json_output=json_output):
+            display = ProgressDisplay()
+        elif not json_output:  # no terminal to draw on (CI, a file, a pipe): plain lines
+            display = CampaignLines(state_summary)
         with display if display is not None else contextlib.nullcontext():
             return await campaign(client=client, observer=display, stop=stop)
 
@@ -316,7 +337,7 @@ def status_command(
     json_output: Json = False,
 ) -> None:
     """Counts per state, and the rows that failed, are ambiguous or were skipped, with their reasons."""
-    with _reporting():
+    with _reporting(json_output=json_output):
         status = campaign_status(folder)
         if json_output:
             _print_json(status.to_json())
@@ -327,10 +348,16 @@ def status_command(
 @batch_app.command("report")
 def report_command(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="The campaign folder.", show_default=False)],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the rows as a JSON list of objects instead of CSV.")
+    ] = False,
 ) -> None:
     """A CSV on stdout, one line per row: row, name, jobId, videoId, file, sha256, state, error."""
-    with _reporting():
-        write_report(folder, sys.stdout)
+    with _reporting(json_output=json_output):
+        if json_output:
+            _print_json(report_records(folder))
+        else:
+            write_report(folder, sys.stdout)
 
 
 def _ended(result: CampaignResult, out: Path) -> CLIError:
@@ -358,8 +385,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ClickException as exc:
         failure, code = usage_failure(exc)
         if failure is not None:
+            if json_requested(argv):
+                emit_json(failure_json(failure, exc))
             emit(failure, prefix=_PROG)
         return code
+    except BrokenPipeError:  # stdout's reader went away (help piped into `head -1`)
+        silence_stdout()
+        return 0
     except (KeyboardInterrupt, EOFError, typer.Abort):
         failure = interrupted()
         emit(failure, prefix=_PROG)
