@@ -37,6 +37,8 @@ from miraflow.cli.errors import (
     json_requested,
     reporting,
     silence_stdout,
+    stdout_is_null,
+    stdout_pipe_closed,
     usage_failure,
 )
 from miraflow.cli.folders import output_folder
@@ -67,6 +69,7 @@ class MiraflowGroup(PlainHelpGroup):
         **extra: Any,
     ) -> Any:
         """Run the command line; exit (or, with `standalone_mode=False`, return) with its exit code."""
+        was_null = stdout_is_null()
         try:
             result = super().main(
                 args,
@@ -77,6 +80,7 @@ class MiraflowGroup(PlainHelpGroup):
                 **extra,
             )
             code = result if isinstance(result, int) else 0
+            sys.stdout.flush()  # now, so a closed pipe is handled below, not at the interpreter's exit
         except ClickException as exc:
             failure, code = usage_failure(exc)
             if failure is not None:
@@ -90,6 +94,11 @@ class MiraflowGroup(PlainHelpGroup):
         except BrokenPipeError:  # stdout's reader went away (help piped into `head -1`): it has what it wanted
             silence_stdout()
             code = 0
+        except SystemExit as exc:
+            if not stdout_pipe_closed(was_null):
+                raise
+            silence_stdout()
+            code = 0 if exc.code == 1 else int(exc.code or 0)
         if standalone_mode:
             sys.exit(code)
         return code

@@ -62,6 +62,8 @@ from miraflow.cli.errors import (
     outcome_exit_code,
     reporting,
     silence_stdout,
+    stdout_is_null,
+    stdout_pipe_closed,
     usage_failure,
 )
 from miraflow.cli.help_format import PlainHelpGroup
@@ -378,10 +380,12 @@ def _ended(result: CampaignResult, out: Path) -> CLIError:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `miraflow batch` with `argv` (default: the process's arguments); return the exit code."""
     command = typer.main.get_command(batch_app)
+    was_null = stdout_is_null()
     try:
         result: Any = command.main(
             args=list(argv) if argv is not None else None, prog_name=_PROG, standalone_mode=False
         )
+        sys.stdout.flush()  # now, so a closed pipe is handled below, not at the interpreter's exit
     except ClickException as exc:
         failure, code = usage_failure(exc)
         if failure is not None:
@@ -392,6 +396,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # stdout's reader went away (help piped into `head -1`)
         silence_stdout()
         return 0
+    except SystemExit as exc:
+        if not stdout_pipe_closed(was_null):
+            raise
+        silence_stdout()
+        return 0 if exc.code == 1 else int(exc.code or 0)
     except (KeyboardInterrupt, EOFError, typer.Abort):
         failure = interrupted()
         emit(failure, prefix=_PROG)

@@ -47,6 +47,8 @@ __all__ = [
     "outcome_exit_code",
     "reporting",
     "silence_stdout",
+    "stdout_is_null",
+    "stdout_pipe_closed",
     "usage_failure",
 ]
 
@@ -346,6 +348,7 @@ def reporting(
     reporter = Reporter(prog=prog, on_api_error=on_api_error, json_output=json_output)
     try:
         yield reporter
+        sys.stdout.flush()  # here, not at the interpreter's exit: a reader that went away is handled below
     except (typer.Exit, typer.Abort):
         raise
     except BrokenPipeError:  # stdout's reader went away (`miraflow batch report DIR | head -1`): it has what it wanted
@@ -369,6 +372,26 @@ def reporting(
             emit_json(failure_json(failure, exc, job=reporter.job))
         emit(failure, prefix=reporter.prog)
         raise typer.Exit(int(failure.code)) from None
+
+
+def _stdout_is_null() -> bool:
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
+    return False
+
+
+def stdout_pipe_closed(was_null: bool) -> bool:
+    """Whether click or rich found stdout's reader gone, and exited 1 for it (help piped into `head -1`).
+
+    click then swaps stdout for a wrapper; rich points stdout at the null device. `was_null`: whether stdout was the
+    null device before the command ran (then that says nothing). The CLI exits 0 then, as for a closed pipe elsewhere.
+    """
+    return type(sys.stdout).__name__ == "PacifyFlushWrapper" or (not was_null and _stdout_is_null())
+
+
+def stdout_is_null() -> bool:
+    """Whether stdout is the null device (see `stdout_pipe_closed`)."""
+    return _stdout_is_null()
 
 
 def silence_stdout() -> None:

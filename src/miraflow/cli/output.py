@@ -79,6 +79,17 @@ def status_json(status: JobStatus) -> dict[str, Any]:
     }
 
 
+class _Console(Console):
+    """A rich console on which a reader gone from stdout raises `BrokenPipeError` (rich itself would exit 1).
+
+    `errors.reporting` then ends the command quietly with exit code 0.
+    """
+
+    def on_broken_pipe(self) -> None:
+        """Raise `BrokenPipeError` (rich would exit 1)."""
+        raise BrokenPipeError
+
+
 def _stdout_is_terminal() -> bool:
     isatty = getattr(sys.stdout, "isatty", None)
     return bool(isatty()) if callable(isatty) else False
@@ -94,7 +105,7 @@ class Output:
         terminal = _stdout_is_terminal()
         self.terminal = terminal
         width = None if terminal or os.environ.get("COLUMNS") else _PIPE_WIDTH
-        self.console = Console(highlight=False, width=width)
+        self.console: Console = _Console(highlight=False, width=width)
         self.progress = terminal and not json_output and not self.quiet
         """Whether progress bars are drawn (stdout is a terminal, no --json, no --quiet)."""
         self.plain_progress = not terminal and not json_output and not self.quiet
