@@ -4,7 +4,7 @@
 miraflow batch run FILE --out DIR [--concurrency N] [--dry-run] [--yes] [--skip-invalid] [--recreate-ambiguous]
                                   [--time-scale S] [--json] [--api-key KEY] [--base-url URL]
 miraflow batch status DIR [--json]
-miraflow batch report DIR
+miraflow batch report DIR [--json]
 ```
 
 The commands drive the `miraflow.batch` library inside `errors.reporting()`, like every other command: a failure is
