@@ -170,7 +170,7 @@ def test_a_wait_without_a_terminal_prints_plain_progress_lines(sim: SimulatorHan
     assert not _BOX.search(result.stdout) and "\x1b[" not in result.stdout
 
 
-def test_json_and_quiet_print_no_progress(sim: SimulatorHandle) -> None:
+def test_json_prints_no_progress_and_nothing_on_stderr(sim: SimulatorHandle) -> None:
     base = ["create", "-a", PHOTO, "-t", "Hello there.", "--wait", "--time-scale", str(SCALE)]
     as_json = run_cli(*base, "--json", env=env_for(sim))
     assert as_json.returncode == 0 and json.loads(as_json.stdout)["status"] == "inference_complete"
@@ -253,3 +253,17 @@ def test_batch_report_and_status_as_json(sim: SimulatorHandle, tmp_path: Path, i
     assert all(len(record["sha256"]) == 64 and record["jobId"] and record["videoId"] for record in records)
     status = json.loads(invoke("batch", "status", str(out), "--json").stdout)
     assert status["counts"]["downloaded"] == 2 and status["failures"] == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals")
+def test_a_narrow_terminal_never_wraps_or_cuts_an_id(sim: SimulatorHandle) -> None:
+    from .conftest import run_in_terminal
+
+    long_id = "avatar-with-a-long-id-" + "0123456789" * 3
+    sim.load_catalog([{"id": long_id, "name": "Long " * 12, "voiceId": "voice-" + "7" * 30, "isPhoto": True}])
+    env = subprocess_env({**env_for(sim), "NO_COLOR": "1", "TERM": "xterm", "COLUMNS": "110"})
+    code, shown = run_in_terminal(["avatars"], env)
+    assert code == 0, shown
+    assert "┃" in shown or "│" in shown  # a terminal still gets rich's table
+    assert long_id in shown and "voice-" + "7" * 30 in shown  # whole, on one line, though the names fold
+    assert_clean(shown)
