@@ -267,3 +267,16 @@ def test_a_narrow_terminal_never_wraps_or_cuts_an_id(sim: SimulatorHandle) -> No
     assert "┃" in shown or "│" in shown  # a terminal still gets rich's table
     assert long_id in shown and "voice-" + "7" * 30 in shown  # whole, on one line, though the names fold
     assert_clean(shown)
+
+
+def test_a_demo_that_fails_with_json_says_which_job_and_its_last_state(
+    failing_sim: SimulatorHandle, invoke: Invoke, tmp_path: Path
+) -> None:
+    args = ["demo", "--yes", "--json", "--out", str(tmp_path), "--time-scale", str(SCALE)]
+    result = invoke(*args, env=env_for(failing_sim))
+    assert result.exit_code == 3, result.stderr
+    document = json.loads(result.stdout)
+    (job, *_) = failing_sim.jobs()
+    assert document["error"]["type"] == "JobFailedError" and document["error"]["exitCode"] == 3
+    assert document["job"]["jobId"] == job["jobId"] and document["job"]["outcome"] == "failure"
+    assert len(result.stderr.splitlines()) == 1
