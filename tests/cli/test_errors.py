@@ -106,6 +106,7 @@ def test_every_failure_with_json_is_one_json_object(invoke: Invoke, args: list[s
     assert result.exit_code == code and len(stderr) == 1, result.stderr
     document = json.loads(result.stdout)
     assert document["error"]["exitCode"] == code and document["error"]["message"] in stderr[0]
+    assert document["error"]["type"] in ("UsageError", "MissingAPIKeyError", "FileNotFoundError")
 
 
 # --- 1: API errors --------------------------------------------------------------------------------------------------

@@ -259,8 +259,8 @@ def _http_status(exc: BaseException) -> int | None:
 
 
 def _error_type(exc: BaseException | None, failure: Failure) -> str:
-    """The error's class name (the SDK's `NotFoundError`, ...); `UsageError` for the CLI's own usage errors."""
-    if exc is None or (isinstance(exc, CLIError) and failure.code == ExitCode.USAGE):
+    """The error's class name (the SDK's `NotFoundError`, ...); `UsageError` for the CLI's usage and parse errors."""
+    if exc is None or isinstance(exc, ClickException) or (isinstance(exc, CLIError) and failure.code == ExitCode.USAGE):
         return "UsageError"
     if isinstance(exc, CLIError):
         return "CommandError"
