@@ -1,8 +1,8 @@
 """Every environment variable the toolkit reads, in one table: its name, and what it sets.
 
-Read in one place each: the key, the API root, the log level and the time scale by the clients' constructors (the CLI's
-`--time-scale` too); the balance and the crash points by the campaign command (the latter a test hook). This module imports nothing, so light
-modules (`miraflow.base_url`) can name them too.
+Read in one place each: the key, the API root, the log level and the time scale by the clients' constructors (the
+CLI's `--time-scale` too); the balance and the crash points by the campaign command (the latter a test hook). This
+module imports nothing, so light modules (`miraflow.base_url`) can name them too.
 """
 
 from __future__ import annotations

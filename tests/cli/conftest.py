@@ -38,23 +38,46 @@ def assert_clean(*texts: str) -> None:
 
 
 def assert_one_line_error(
-    result: Result | subprocess.CompletedProcess[str], code: int, *, stdout_empty: bool = True
+    result: Result | subprocess.CompletedProcess[str],
+    code: int,
+    *,
+    stdout_empty: bool = True,
+    json_error: bool = False,
 ) -> str:
     """The command failed with `code`, printing exactly one line on stderr; returns the line.
 
     `stdout_empty`: and nothing on stdout (a command that made progress before failing, such as a create before its
-    wait, has said so there).
+    wait, has said so there). `json_error` (the command had --json): stdout is exactly the failure's JSON object.
     """
     stdout, stderr = result.stdout, result.stderr
     code_seen = result.exit_code if isinstance(result, Result) else result.returncode
     assert code_seen == code, (code_seen, stdout, stderr)
-    if stdout_empty:
+    if json_error:
+        assert_json_error(stdout, code, stderr)
+    elif stdout_empty:
         assert stdout == ""
     lines = stderr.splitlines()
     assert len(lines) == 1, stderr
     assert lines[0].startswith("miraflow: ")
     assert_clean(stdout, stderr)
     return lines[0]
+
+
+def assert_json_error(stdout: str, code: int, stderr: str | None = None) -> dict[str, Any]:
+    """`stdout` is exactly one JSON object `{"error": {type, message, status, exitCode}, "job": ...}` for `code`.
+
+    With `stderr`, the error's message is the one the stderr line says.
+    """
+    import json
+
+    document: dict[str, Any] = json.loads(stdout)  # one document: json.loads refuses trailing data
+    assert set(document) == {"error", "job"}, document
+    error = document["error"]
+    assert {"type", "message", "status", "exitCode"} <= set(error), error
+    assert error["exitCode"] == code and isinstance(error["type"], str) and error["type"]
+    if stderr is not None:
+        assert error["message"] in stderr
+    return document
 
 
 @pytest.fixture(autouse=True)

@@ -127,6 +127,6 @@ def test_ctrl_c_stops_the_demo_and_its_simulator(tmp_path: Path) -> None:
 
 def test_demo_refuses_a_video_avatar(sim: SimulatorHandle, invoke: Invoke, tmp_path: Path) -> None:
     args = ["demo", "--yes", "--avatar", "Aerin", "--out", str(tmp_path), "--json"]
-    line = assert_one_line_error(invoke(*args, env=env_for(sim)), 2)
+    line = assert_one_line_error(invoke(*args, env=env_for(sim)), 2, json_error=True)
     assert "video avatar" in line
     assert sim.count_requests("POST", CREATE) == 0

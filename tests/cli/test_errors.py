@@ -38,7 +38,7 @@ def _create_count(sim: SimulatorHandle) -> int:
         (["create", "-a", PHOTO, "-t", "hi", "--bogus"], "No such option"),
         (["create", "-a", PHOTO, "-t", "hi", "--wait", "--timeout", "-1"], "--timeout"),
         (["frobnicate"], "No such command"),
-        (["status"], "Missing argument 'JOB'"),
+        (["status"], "Missing argument 'JOB_ID'"),
         (["upload", "/nonexistent.wav", "-a", PHOTO], "AUDIO"),
         (["download", "v1", "--out", "/nonexistent/folder/file.mp4"], "does not exist"),
     ],
@@ -77,8 +77,36 @@ def test_full_background_with_a_video_avatar_is_refused_before_any_create(sim: S
     assert sim.jobs() == []
 
 
-def test_json_mode_errors_leave_stdout_empty(sim: SimulatorHandle, invoke: Invoke) -> None:
-    assert_one_line_error(invoke("create", "-a", "Nobody", "-t", "hi", "--json", env=env_for(sim)), 1)
+def test_json_mode_errors_are_one_json_object_on_stdout(sim: SimulatorHandle, invoke: Invoke) -> None:
+    # Before: stdout was empty on a failure with --json; a program had only the exit code and a line meant for people.
+    result = invoke("create", "-a", "Nobody", "-t", "hi", "--json", env=env_for(sim))
+    line = assert_one_line_error(result, 1, json_error=True)
+    document = json.loads(result.stdout)
+    assert document["error"]["type"] == "NotFoundError" and document["job"] is None
+    assert "'Nobody'" in document["error"]["message"] and "'Nobody'" in line
+
+    unknown = invoke("status", "no-such-job", "--json", env=env_for(sim))
+    assert_one_line_error(unknown, 1, json_error=True)
+    error = json.loads(unknown.stdout)
+    assert error["error"]["status"] == 404 and error["job"] == {"jobId": "no-such-job"}
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["avatars", "--json"], 2),  # no key
+        (["create", "-a", PHOTO, "-t", "hi", "--json", "--bogus"], 2),  # a parse error
+        (["batch", "status", "/nonexistent/campaign", "--json"], 2),
+        (["batch", "report", "/nonexistent/campaign", "--json"], 2),
+    ],
+)
+def test_every_failure_with_json_is_one_json_object(invoke: Invoke, args: list[str], code: int) -> None:
+    result = invoke(*args)
+    stderr = result.stderr.splitlines()
+    assert result.exit_code == code and len(stderr) == 1, result.stderr
+    document = json.loads(result.stdout)
+    assert document["error"]["exitCode"] == code and document["error"]["message"] in stderr[0]
+    assert document["error"]["type"] in ("UsageError", "MissingAPIKeyError", "FileNotFoundError")
 
 
 # --- 1: API errors --------------------------------------------------------------------------------------------------
@@ -132,12 +160,19 @@ def test_an_unreachable_api_exits_1(invoke: Invoke) -> None:
 def test_a_failed_job_exits_3(failing_sim: SimulatorHandle, invoke: Invoke, tmp_path: Path) -> None:
     env = env_for(failing_sim)
     args = ["create", "-a", PHOTO, "-t", "Hi.", "--download", str(tmp_path), "--time-scale", str(SCALE)]
-    line = assert_one_line_error(invoke(*args, "--json", env=env), 3)
+    failed = invoke(*args, "--json", env=env)
+    line = assert_one_line_error(failed, 3, json_error=True)
     assert "ended in inference_" in line and "No video was made" in line
     assert list(tmp_path.iterdir()) == []
-
     (job,) = failing_sim.jobs()
-    assert_one_line_error(invoke("wait", job["jobId"], "--time-scale", str(SCALE), env=env), 3)
+    document = json.loads(failed.stdout)
+    assert document["error"]["type"] == "JobFailedError" and document["error"]["status"] is None
+    assert document["job"]["jobId"] == job["jobId"] and document["job"]["name"] == "Hi."  # what create said...
+    assert document["job"]["outcome"] == "failure" and document["job"]["status"].startswith("inference_")  # ...its end
+
+    waited = invoke("wait", job["jobId"], "--time-scale", str(SCALE), env=env)
+    assert_one_line_error(waited, 3, stdout_empty=False)
+    assert f"job {job['jobId']}: inference_" in waited.stdout  # the plain progress line of the failed state
     status: dict[str, Any] = json.loads(invoke("status", job["jobId"], "--json", env=env).stdout)
     assert status["outcome"] == "failure" and status["terminal"] is True  # `status` reports it, with exit code 0
 
@@ -150,4 +185,7 @@ def test_a_wait_that_times_out_exits_4(frozen_sim: SimulatorHandle, invoke: Invo
     assert f"miraflow wait {job['jobId']}" in line and "keeps running" in line
 
     again = invoke("wait", job["jobId"], "--timeout", "0.2", "--time-scale", str(SCALE), "--json", env=env)
-    assert_one_line_error(again, 4)
+    assert_one_line_error(again, 4, json_error=True)
+    document = json.loads(again.stdout)
+    assert document["error"]["type"] == "WaitTimeoutError"
+    assert document["job"]["jobId"] == job["jobId"] and document["job"]["terminal"] is False  # the last state seen

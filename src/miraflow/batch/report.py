@@ -14,7 +14,7 @@ import attrs
 
 from miraflow.batch.ledger import Ledger, LedgerRow, RowState
 
-__all__ = ["REPORT_COLUMNS", "CampaignStatus", "campaign_status", "format_status", "write_report"]
+__all__ = ["REPORT_COLUMNS", "CampaignStatus", "campaign_status", "format_status", "report_records", "write_report"]
 
 REPORT_COLUMNS = ("row", "name", "jobId", "videoId", "file", "sha256", "state", "error", "attempts")
 """`attempts`: how many times the row was created (more than 1 after `--retry-failed` or `--recreate-ambiguous`)."""
@@ -87,27 +87,38 @@ def format_status(status: CampaignStatus) -> str:
     return "\n".join(lines)
 
 
-def write_report(folder: str | Path, stream: TextIO) -> int:
-    """Write the campaign's CSV report (`REPORT_COLUMNS`, one line per row) to `stream`; return the rows written."""
-    path = Path(folder)
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(REPORT_COLUMNS)
-    written = 0
-    with Ledger.open(path, create=False) as ledger:
+def report_records(folder: str | Path) -> list[dict[str, Any]]:
+    """The campaign's report as records (`REPORT_COLUMNS` keys; null where the CSV has an empty cell), one per row.
+
+    Raises `FileNotFoundError` if `folder` holds no campaign.
+    """
+    records = []
+    with Ledger.open(Path(folder), create=False) as ledger:
         for row in ledger.rows():
             downloaded = row.state == RowState.DOWNLOADED
-            writer.writerow(
-                [
-                    row.key,
-                    row.name,
-                    row.job_id or "",
-                    row.video_id or "",
-                    row.file if downloaded else "",
-                    row.sha256 if downloaded and row.sha256 else "",
-                    str(row.state),
-                    row.error or "",
-                    row.attempt,
-                ]
+            values = (
+                row.key,
+                row.name,
+                row.job_id or None,
+                row.video_id or None,
+                row.file if downloaded else None,
+                row.sha256 if downloaded and row.sha256 else None,
+                str(row.state),
+                row.error or None,
+                row.attempt,
             )
-            written += 1
-    return written
+            records.append(dict(zip(REPORT_COLUMNS, values, strict=True)))
+    return records
+
+
+def write_report(folder: str | Path, stream: TextIO) -> int:
+    """Write the campaign's CSV report (`REPORT_COLUMNS`, one line per row) to `stream`; return the rows written.
+
+    The ledger is read first: a folder without a campaign raises `FileNotFoundError` before anything is written.
+    """
+    records = report_records(folder)
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(REPORT_COLUMNS)
+    for record in records:
+        writer.writerow(["" if record[column] is None else record[column] for column in REPORT_COLUMNS])
+    return len(records)

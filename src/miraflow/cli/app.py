@@ -19,7 +19,6 @@ from typing import Annotated, Any
 
 import attrs
 import typer
-from typer.core import TyperGroup
 
 from miraflow import Avatar, Job, JobStatus, Miraflow, MiraflowError, __version__
 from miraflow.cli import demo as demo_flow
@@ -32,11 +31,18 @@ from miraflow.cli.errors import (
     CLIError,
     Reporter,
     emit,
+    emit_json,
+    failure_json,
     interrupted,
+    json_requested,
     reporting,
+    silence_stdout,
+    stdout_is_null,
+    stdout_pipe_closed,
     usage_failure,
 )
 from miraflow.cli.folders import output_folder
+from miraflow.cli.help_format import PlainHelpGroup
 from miraflow.cli.large_script import confirm_large_script
 from miraflow.cli.output import Output, human_size, job_json, state_label, status_json
 from miraflow.cli.simulator import run_mock
@@ -47,8 +53,12 @@ __all__ = ["app", "main"]
 _SETTINGS = "miraflow.settings"
 
 
-class MiraflowGroup(TyperGroup):
-    """The root command: parse errors become one line on stderr (exit code 2), and `main` returns the exit code."""
+class MiraflowGroup(PlainHelpGroup):
+    """The root command: parse errors become one line on stderr (exit code 2), and `main` returns the exit code.
+
+    With `--json` on the command line, a parse error is also one JSON object on stdout; a closed stdout (`miraflow
+    --help | head -1`) exits 0 quietly.
+    """
 
     def main(
         self,
@@ -60,6 +70,7 @@ class MiraflowGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         """Run the command line; exit (or, with `standalone_mode=False`, return) with its exit code."""
+        was_null = stdout_is_null()
         try:
             result = super().main(
                 args,
@@ -70,14 +81,25 @@ class MiraflowGroup(TyperGroup):
                 **extra,
             )
             code = result if isinstance(result, int) else 0
+            sys.stdout.flush()  # now, so a closed pipe is handled below, not at the interpreter's exit
         except ClickException as exc:
             failure, code = usage_failure(exc)
             if failure is not None:
+                if json_requested(args):
+                    emit_json(failure_json(failure, exc))
                 emit(failure)
         except (typer.Abort, KeyboardInterrupt, EOFError):
             failure = interrupted()
             emit(failure)
             code = failure.code
+        except BrokenPipeError:  # stdout's reader went away (help piped into `head -1`): it has what it wanted
+            silence_stdout()
+            code = 0
+        except SystemExit as exc:
+            if not stdout_pipe_closed(was_null):
+                raise
+            silence_stdout()
+            code = 0 if exc.code == 1 else int(exc.code or 0)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -120,7 +142,17 @@ BaseUrlOption = Annotated[
         rich_help_panel=_CONNECTION,
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout, and nothing else there.")]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help='Print the result as JSON on stdout, and nothing else there; a failure as {"error": ..., "job": ...}.',
+    ),
+]
+QuietOption = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only the id, for scripts (JOB=$(miraflow create -q ...)); no progress."),
+]
 TimeoutOption = Annotated[
     float | None,
     typer.Option(
@@ -201,39 +233,54 @@ def _listing(
     base_url: str | None,
     fetch: Callable[[Miraflow], Sequence[Any]],
     show: Callable[[Output, Sequence[Any]], None],
+    quiet: bool = False,
 ) -> None:
-    """Fetch a list and print it: a table, or the API's own fields as JSON."""
-    out = Output(json_output=json_output)
-    with reporting() as reporter, _connect(ctx, reporter, api_key, base_url) as client:
+    """Fetch a list and print it: a table, the API's own fields as JSON, or (--quiet) the ids, one per line."""
+    out = Output(json_output=json_output, quiet=quiet)
+    with reporting(json_output=json_output) as reporter, _connect(ctx, reporter, api_key, base_url) as client:
         found = fetch(client)
         if out.json:
             out.data([item.to_dict() for item in found])
+        elif out.quiet:
+            out.ids(*(item.id for item in found))
         else:
             show(out, found)
 
 
 @app.command()
 def avatars(
-    ctx: typer.Context, json_output: JsonOption = False, api_key: ApiKeyOption = None, base_url: BaseUrlOption = None
+    ctx: typer.Context,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
 ) -> None:
     """List the account's avatars. Photo avatars can make face-cropped or full-background videos."""
-    _listing(ctx, json_output, api_key, base_url, lambda client: client.avatars.list(), Output.avatars)
+    _listing(ctx, json_output, api_key, base_url, lambda client: client.avatars.list(), Output.avatars, quiet)
 
 
 @app.command()
 def voices(
-    ctx: typer.Context, json_output: JsonOption = False, api_key: ApiKeyOption = None, base_url: BaseUrlOption = None
+    ctx: typer.Context,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
 ) -> None:
     """List the voices a video can be spoken with (`miraflow create --voice`)."""
-    _listing(ctx, json_output, api_key, base_url, lambda client: client.voices.list(), Output.voices)
+    _listing(ctx, json_output, api_key, base_url, lambda client: client.voices.list(), Output.voices, quiet)
 
 
 @app.command()
 def videos(
-    ctx: typer.Context, json_output: JsonOption = False, api_key: ApiKeyOption = None, base_url: BaseUrlOption = None
+    ctx: typer.Context,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
+    api_key: ApiKeyOption = None,
+    base_url: BaseUrlOption = None,
 ) -> None:
     """List the account's completed videos."""
-    _listing(ctx, json_output, api_key, base_url, lambda client: client.videos.list(), Output.videos)
+    _listing(ctx, json_output, api_key, base_url, lambda client: client.videos.list(), Output.videos, quiet)
 
 
 # --- making videos ------------------------------------------------------------------------------------------------
@@ -274,12 +321,13 @@ def create(
         bool, typer.Option("--yes", "-y", help="Do not ask before creating a script far above the usual size.")
     ] = False,
     json_output: JsonOption = False,
+    quiet: QuietOption = False,
     api_key: ApiKeyOption = None,
     base_url: BaseUrlOption = None,
 ) -> None:
     """Create a video of an avatar speaking a script; with --wait or --download, see it through."""
-    out = Output(json_output=json_output)
-    with reporting() as reporter:
+    out = Output(json_output=json_output, quiet=quiet)
+    with reporting(json_output=json_output) as reporter:
         script = _script(text, text_file)
         confirm_large_script(script, yes=yes)
         folder = _download_folder(download)
@@ -316,12 +364,13 @@ def upload(
     timeout: TimeoutOption = None,
     time_scale: TimeScaleOption = 1.0,
     json_output: JsonOption = False,
+    quiet: QuietOption = False,
     api_key: ApiKeyOption = None,
     base_url: BaseUrlOption = None,
 ) -> None:
     """Upload an audio file, then create a video of an avatar lip-syncing it."""
-    out = Output(json_output=json_output)
-    with reporting() as reporter:
+    out = Output(json_output=json_output, quiet=quiet)
+    with reporting(json_output=json_output) as reporter:
         folder = _download_folder(download)
         title = name or audio.stem
         with _connect(ctx, reporter, api_key, base_url) as client:
@@ -354,9 +403,11 @@ def _follow(
     reporter.on_interrupt = f"job {job.id} keeps running: `miraflow wait {job.id}` follows it"
     kind = "photo" if avatar.is_photo else "video"
     out.line("Created job ", (job.id, "bold"), f": {job.name!r}, avatar {avatar.name} ({kind}), {job.mode}")
+    out.ids(job.id)
     payload = job_json(job)
+    reporter.job = dict(payload)
     if wait or folder is not None:
-        status = _wait(client, out, job.id, label=job.name, timeout=timeout, scale=scale)
+        status = _wait(client, out, reporter, job.id, label=job.name, timeout=timeout, scale=scale)
         payload.update(status_json(status))
         if folder is not None:
             payload.update(_download(client, out, reporter, _video_id(status), folder))
@@ -372,18 +423,23 @@ def _follow(
 @app.command()
 def status(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(metavar="JOB", help="The job's id (what `miraflow create` printed).")],
+    job_id: Annotated[str, typer.Argument(metavar="JOB_ID", help="The job's id (what `miraflow create` printed).")],
     json_output: JsonOption = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the status (inference_working, ...), for scripts.")
+    ] = False,
     api_key: ApiKeyOption = None,
     base_url: BaseUrlOption = None,
 ) -> None:
     """Show a job's status once (any state exits 0; `miraflow wait` exits 3 for a failed job)."""
-    out = Output(json_output=json_output)
-    with reporting() as reporter, _connect(ctx, reporter, api_key, base_url) as client:
+    out = Output(json_output=json_output, quiet=quiet)
+    with reporting(json_output=json_output) as reporter, _connect(ctx, reporter, api_key, base_url) as client:
+        reporter.job = {"jobId": job_id}
         current = client.jobs.retrieve(job_id)
         if out.json:
             out.data(status_json(current))
             return
+        out.ids(str(current.status))
         _print_status(out, current)
 
 
@@ -401,26 +457,41 @@ def _print_status(out: Output, current: JobStatus) -> None:
 @app.command(name="wait")
 def wait_command(
     ctx: typer.Context,
-    job_id: Annotated[str, typer.Argument(metavar="JOB", help="The job's id (what `miraflow create` printed).")],
+    job_id: Annotated[str, typer.Argument(metavar="JOB_ID", help="The job's id (what `miraflow create` printed).")],
     download: DownloadOption = None,
     timeout: TimeoutOption = None,
     time_scale: TimeScaleOption = 1.0,
     json_output: JsonOption = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print only the video's id (with --download, the file's path); no progress."
+        ),
+    ] = False,
     api_key: ApiKeyOption = None,
     base_url: BaseUrlOption = None,
 ) -> None:
     """Wait until a job finishes (exit code 3 if it failed, 4 on --timeout); optionally download its video."""
-    out = Output(json_output=json_output)
-    with reporting() as reporter:
+    out = Output(json_output=json_output, quiet=quiet)
+    with reporting(json_output=json_output) as reporter:
         folder = _download_folder(download)
         with _connect(ctx, reporter, api_key, base_url) as client:
             reporter.on_interrupt = f"job {job_id} keeps running: `miraflow wait {job_id}` follows it"
+            reporter.job = {"jobId": job_id}
             final = _wait(
-                client, out, job_id, label=f"job {job_id}", timeout=timeout, scale=time_scale, may_be_done=True
+                client,
+                out,
+                reporter,
+                job_id,
+                label=f"job {job_id}",
+                timeout=timeout,
+                scale=time_scale,
+                may_be_done=True,
             )
             payload = status_json(final)
             if folder is not None:
                 payload.update(_download(client, out, reporter, _video_id(final), folder))
+            out.ids(payload.get("path") or _video_id(final))
             if out.json:
                 out.data(payload)
 
@@ -428,6 +499,7 @@ def wait_command(
 def _wait(
     client: Miraflow,
     out: Output,
+    reporter: Reporter,
     job_id: str,
     *,
     label: str,
@@ -437,13 +509,14 @@ def _wait(
 ) -> JobStatus:
     started = time.monotonic()
     seen: list[JobStatus] = []
-    with out.job_progress(label) as on_progress:
+    with out.job_progress(label) as show:
 
-        def observe(status: JobStatus) -> None:
+        def on_progress(status: JobStatus) -> None:
             seen.append(status)
-            on_progress(status)
+            reporter.job = {**(reporter.job or {}), **status_json(status)}  # a failure's JSON carries the last state
+            show(status)
 
-        final = client.jobs.wait(job_id, timeout=timeout, on_progress=observe, time_scale=scale)
+        final = client.jobs.wait(job_id, timeout=timeout, on_progress=on_progress, time_scale=scale)
     elapsed = time.monotonic() - started
     if may_be_done and len(seen) == 1:  # its first status was already the last: it finished before we looked
         out.line("Job ", (job_id, "bold"), f" had already completed: video {final.video_id}")
@@ -474,17 +547,19 @@ def download(
         ),
     ] = ".",
     json_output: JsonOption = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the saved file's path.")] = False,
     api_key: ApiKeyOption = None,
     base_url: BaseUrlOption = None,
 ) -> None:
     """Download a video's MP4 (into a temporary file, renamed into place only once complete)."""
-    out = Output(json_output=json_output)
-    with reporting() as reporter:
+    out = Output(json_output=json_output, quiet=quiet)
+    with reporting(json_output=json_output) as reporter:
         target = Path(out_path)
         if not target.is_dir() and not out_path.endswith(("/", "\\")) and not target.parent.is_dir():
             raise CLIError(f"--out {out_path}: the folder {str(target.parent)!r} does not exist")
         with _connect(ctx, reporter, api_key, base_url) as client:
             saved = _download(client, out, reporter, video_id, out_path)
+            out.ids(saved["path"])
             if out.json:
                 out.data({"videoId": video_id, **saved})
 
@@ -550,7 +625,7 @@ def demo(
         api_key=api_key or given.api_key,
         base_url=base_url or given.base_url,
     )
-    with reporting() as reporter:
+    with reporting(json_output=json_output) as reporter:
         demo_flow.run(out, reporter, options)
 
 

@@ -5,7 +5,7 @@ miraflow batch run FILE --out DIR [--concurrency N] [--dry-run] [--yes] [--skip-
                                   [--retry-failed] [--max-attempts N] [--encoding NAME] [--balance N]
                                   [--allow-partial] [--time-scale S] [--json] [--api-key KEY] [--base-url URL]
 miraflow batch status DIR [--json]
-miraflow batch report DIR
+miraflow batch report DIR [--json]
 ```
 
 The commands drive the `miraflow.batch` library inside `errors.reporting()`, like every other command: a failure is
@@ -54,7 +54,7 @@ from miraflow.batch import (
     write_report,
 )
 from miraflow.batch.crashpoints import CrashingTransport, CrashPoints
-from miraflow.batch.report import format_status
+from miraflow.batch.report import format_status, report_records
 from miraflow.batch.spend import unsent_rows
 from miraflow.cli.balance import Balance, find_balance, parse_balance
 from miraflow.cli.campaign_cost import cost_lines, estimate_json
@@ -65,18 +65,27 @@ from miraflow.cli.errors import (
     CLIError,
     Reporter,
     emit,
+    emit_json,
+    failure_json,
     interrupted,
+    json_requested,
     note,
     outcome_exit_code,
     reporting,
+    silence_stdout,
+    stdout_is_null,
+    stdout_pipe_closed,
     usage_failure,
 )
 from miraflow.cli.global_options import connection_options
+from miraflow.cli.help_format import PlainHelpGroup
+from miraflow.cli.plain_progress import CampaignLines
 from miraflow.environment import CRASH_ENV, TIME_SCALE_ENV
 
 __all__ = ["batch_app", "main"]
 
 _PROG: Final = "miraflow batch"
+_REPORTERS: list[Reporter] = []  # the running command's reporter (`_reporting`), told when its JSON is printed
 
 batch_app = typer.Typer(
     name="batch",
@@ -85,15 +94,21 @@ batch_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=PlainHelpGroup,
 )
 
 
 @contextlib.contextmanager
-def _reporting() -> Iterator[Reporter]:
+def _reporting(*, json_output: bool = False) -> Iterator[Reporter]:
     """`errors.reporting()` for a campaign command: its name, and that rerunning resumes after an API error."""
-    with reporting(prog=_PROG, on_api_error="the ledger is consistent: rerun the same command to resume") as reporter:
+    resume = "the ledger is consistent: rerun the same command to resume"
+    with reporting(prog=_PROG, on_api_error=resume, json_output=json_output) as reporter:
         reporter.on_interrupt = "rerun the same command to resume"
-        yield reporter
+        _REPORTERS.append(reporter)
+        try:
+            yield reporter
+        finally:
+            _REPORTERS.remove(reporter)
 
 
 def _say(message: str) -> None:
@@ -103,6 +118,8 @@ def _say(message: str) -> None:
 def _print_json(document: object) -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
     sys.stdout.flush()
+    for reporter in _REPORTERS:  # the command's one JSON document is out: a failure after it prints no second one
+        reporter.document_printed = True
 
 
 def _client(api_key: str | None, base_url: str | None, crash: CrashPoints) -> AsyncMiraflow:
@@ -187,18 +204,20 @@ TimeScale = Annotated[
     float,
     typer.Option(
         "--time-scale",
+        metavar="S",
         envvar=TIME_SCALE_ENV,
         help="For a simulator faster than real time: scales the expected durations and poll intervals.",
     ),
 ]
 ApiKey = Annotated[
     str | None,
-    typer.Option("--api-key", help="The API key (default: MIRAFLOW_API_KEY).", show_default=False),
+    typer.Option("--api-key", metavar="KEY", help="The API key (default: MIRAFLOW_API_KEY).", show_default=False),
 ]
 BaseUrl = Annotated[
     str | None,
     typer.Option(
         "--base-url",
+        metavar="URL",
         help="The API root, such as https://miraflow.ai/api (default: MIRAFLOW_BASE_URL).",
         show_default=False,
     ),
@@ -219,9 +238,9 @@ def run_command(
             "--out", metavar="DIR", help="The campaign folder: its ledger and the videos.", show_default=False
         ),
     ],
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Creates in flight at most.")] = (
-        DEFAULT_CONCURRENCY
-    ),
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, metavar="N", help="Creates in flight at most.")
+    ] = DEFAULT_CONCURRENCY,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the plan; send nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before creating (it costs credits).")] = False,
     skip_invalid: Annotated[
@@ -276,7 +295,7 @@ def run_command(
     base_url: BaseUrl = None,
 ) -> None:
     """Create, follow and download one video per row of FILE into DIR; rerun the same command to resume."""
-    with _reporting():
+    with _reporting(json_output=json_output):
         if not time_scale > 0:
             raise CLIError(f"--time-scale must be more than 0, not {time_scale:g}")
         api_key, base_url = connection_options(ctx, api_key, base_url)
@@ -333,7 +352,11 @@ async def _run(
     stop = asyncio.Event()
     _install_interrupts(stop)
     async with _client(api_key, base_url, crash) as client:
-        display = ProgressDisplay() if display_wanted(json_output=json_output) else None
+        display: ProgressDisplay | CampaignLines | None = None
+        if display_wanted(json_output=json_output):
+            display = ProgressDisplay()
+        elif not json_output:  # no terminal to draw on (CI, a file, a pipe): plain lines
+            display = CampaignLines(state_summary)
         with display if display is not None else contextlib.nullcontext():
             return await campaign(client=client, observer=display, stop=stop)
 
@@ -415,7 +438,7 @@ def status_command(
     json_output: Json = False,
 ) -> None:
     """Counts per state, and the rows that failed, are ambiguous or were skipped, with their reasons."""
-    with _reporting():
+    with _reporting(json_output=json_output):
         status = campaign_status(folder)
         if json_output:
             _print_json(status.to_json())
@@ -426,10 +449,16 @@ def status_command(
 @batch_app.command("report")
 def report_command(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="The campaign folder.", show_default=False)],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the rows as a JSON list of objects instead of CSV.")
+    ] = False,
 ) -> None:
     """A CSV on stdout, one line per row: row, name, jobId, videoId, file, sha256, state, error."""
-    with _reporting():
-        write_report(folder, sys.stdout)
+    with _reporting(json_output=json_output):
+        if json_output:
+            _print_json(report_records(folder))
+        else:
+            write_report(folder, sys.stdout)
 
 
 def _ended(result: CampaignResult, out: Path) -> CLIError:
@@ -450,15 +479,27 @@ def _ended(result: CampaignResult, out: Path) -> CLIError:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `miraflow batch` with `argv` (default: the process's arguments); return the exit code."""
     command = typer.main.get_command(batch_app)
+    was_null = stdout_is_null()
     try:
         result: Any = command.main(
             args=list(argv) if argv is not None else None, prog_name=_PROG, standalone_mode=False
         )
+        sys.stdout.flush()  # now, so a closed pipe is handled below, not at the interpreter's exit
     except ClickException as exc:
         failure, code = usage_failure(exc)
         if failure is not None:
+            if json_requested(argv):
+                emit_json(failure_json(failure, exc))
             emit(failure, prefix=_PROG)
         return code
+    except BrokenPipeError:  # stdout's reader went away (help piped into `head -1`)
+        silence_stdout()
+        return 0
+    except SystemExit as exc:
+        if not stdout_pipe_closed(was_null):
+            raise
+        silence_stdout()
+        return 0 if exc.code == 1 else int(exc.code or 0)
     except (KeyboardInterrupt, EOFError, typer.Abort):
         failure = interrupted()
         emit(failure, prefix=_PROG)

@@ -29,7 +29,7 @@ from miraflow.cli.connection import connect
 from miraflow.cli.errors import API_KEY_ENV, CLIError, ExitCode, Reporter
 from miraflow.cli.folders import output_folder
 from miraflow.cli.mp4 import mp4_duration
-from miraflow.cli.output import Output, human_size
+from miraflow.cli.output import Output, human_size, job_json, status_json
 from miraflow.cli.simulator import start_simulator
 from miraflow.spec import lifecycle
 
@@ -260,6 +260,7 @@ def _make(
     mode = lifecycle().mode(job.mode)
     width, height = mode.aspect
     out.line("Created job ", (job.id, "bold"), f" ({job.mode}, {width}:{height}).")
+    reporter.job = job_json(job)  # a failure's JSON (--json) carries the job's last known state
     calls = 0
     started = time.monotonic()
     with out.job_progress(step.title) as show:
@@ -267,6 +268,7 @@ def _make(
         def observe(status: JobStatus) -> None:
             nonlocal calls
             calls += 1
+            reporter.job = {**job_json(job), **status_json(status)}
             show(status)
 
         final = client.jobs.wait(job, timeout=timeout, on_progress=observe, time_scale=scale)

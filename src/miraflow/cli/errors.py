@@ -4,18 +4,22 @@ Every failure becomes one line on stderr (what went wrong, then what to do) and 
 never a traceback, never the key. `describe` maps the SDK's typed errors, the campaign library's (`miraflow.batch`)
 and the CLI's own `CLIError` to that line and code, in one place; `outcome_exit_code` maps how a campaign run ended;
 `reporting` applies them around a command (every command, `miraflow batch ...` too); `usage_failure` does the same
-for the parse errors of typer's click (one line instead of a usage block in a box). No other module of the CLI turns
-an error into a message or an exit code (tests/test_layers.py checks it).
+for the parse errors of typer's click (one line instead of a usage block in a box). With `--json`, a failure is also
+one JSON object on stdout (`failure_json`: `{"error": {"type", "message", "status", "exitCode", ...}, "job": ...}`, the
+job's last known state or null), with the same exit code. A closed stdout (`miraflow ... | head -1`) ends the command
+quietly with exit code 0. No other module of the CLI turns an error into a message or an exit code
+(tests/test_layers.py checks it).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from enum import IntEnum
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 import typer
@@ -23,6 +27,7 @@ import typer
 import miraflow
 from miraflow.base_url import api_prefix, default_api_root
 from miraflow.batch import BatchError, InvalidRowsError, LedgerError, Outcome
+from miraflow.cli.output import status_json
 from miraflow.environment import API_KEY_ENV, BASE_URL_ENV, LOG_ENV
 from miraflow.spec import load_spec
 
@@ -36,10 +41,16 @@ __all__ = [
     "Reporter",
     "describe",
     "emit",
+    "emit_json",
+    "failure_json",
     "interrupted",
+    "json_requested",
     "note",
     "outcome_exit_code",
     "reporting",
+    "silence_stdout",
+    "stdout_is_null",
+    "stdout_pipe_closed",
     "usage_failure",
 ]
 
@@ -281,11 +292,81 @@ def emit(failure: Failure, *, prefix: str = "miraflow") -> None:
     sys.stderr.flush()
 
 
+def _http_status(exc: BaseException) -> int | None:
+    """The HTTP status of the answer that made `exc`, if an answer did."""
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _error_type(exc: BaseException | None, failure: Failure) -> str:
+    """The error's class name (the SDK's `NotFoundError`, ...); `UsageError` for the CLI's usage and parse errors."""
+    if exc is None or isinstance(exc, ClickException) or (isinstance(exc, CLIError) and failure.code == ExitCode.USAGE):
+        return "UsageError"
+    if isinstance(exc, CLIError):
+        return "CommandError"
+    return type(exc).__name__
+
+
+def _job_state(exc: BaseException | None, job: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The job's last known state: what the command saw, updated by the status the error carries."""
+    state = dict(job) if job is not None else None
+    last = getattr(exc, "status", None) if isinstance(exc, miraflow.JobFailedError) else None
+    if isinstance(exc, miraflow.WaitTimeoutError):
+        last = exc.last_status
+    if isinstance(last, miraflow.JobStatus):
+        state = {**(state or {}), **status_json(last)}
+    job_id = getattr(exc, "job_id", None)
+    if state is None and isinstance(job_id, str):
+        state = {"jobId": job_id}
+    return state
+
+
+def failure_json(
+    failure: Failure, exc: BaseException | None = None, *, job: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A failure as the one JSON object `--json` prints on stdout: the error, and the job's last known state (or null).
+
+    `error.status` is the HTTP status of the API's answer (null when the failure did not come from one).
+    """
+    error: dict[str, Any] = {
+        "type": _error_type(exc, failure),
+        "message": one_line(failure.message),
+        "status": _http_status(exc) if exc is not None else None,
+        "exitCode": int(failure.code),
+    }
+    if failure.details:
+        error["details"] = [one_line(detail) for detail in failure.details]
+    return {"error": error, "job": _job_state(exc, job)}
+
+
+def emit_json(document: Mapping[str, Any]) -> None:
+    """Print a failure's JSON object on stdout (a closed stdout is ignored: the exit code still says it)."""
+    with contextlib.suppress(BrokenPipeError, OSError, ValueError):
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        sys.stdout.flush()
+
+
+def json_requested(args: Sequence[str] | None) -> bool:
+    """Whether a command line asked for `--json` (before any `--`): its parse errors are then JSON too."""
+    for arg in sys.argv[1:] if args is None else args:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
 class Reporter:
     """What `reporting` knows while a command runs: its name, the API it talks to, and what to add to a failure."""
 
-    def __init__(self, *, prog: str = "miraflow", on_api_error: str | None = None) -> None:
+    def __init__(self, *, prog: str = "miraflow", on_api_error: str | None = None, json_output: bool = False) -> None:
         self.prog = prog
+        self.json = json_output
+        """With `--json`: a failure is also a JSON object on stdout."""
+        self.job: dict[str, Any] | None = None
+        """The job's last known state (camelCase, as `--json` prints it), for a failure's JSON object."""
+        self.document_printed = False
+        """The command already printed its JSON document (a campaign's summary before its exit code): no second."""
         self.base_url: str | None = None
         self.on_interrupt: str | None = None
         """Appended to "interrupted" (say, that the job keeps running and how to follow it)."""
@@ -295,17 +376,24 @@ class Reporter:
 
 @contextlib.contextmanager
 def reporting(
-    *, prog: Literal["miraflow", "miraflow batch"] = "miraflow", on_api_error: str | None = None
+    *,
+    prog: Literal["miraflow", "miraflow batch"] = "miraflow",
+    on_api_error: str | None = None,
+    json_output: bool = False,
 ) -> Iterator[Reporter]:
-    """Run a command's body: any failure becomes its line on stderr and `typer.Exit` with its code."""
-    reporter = Reporter(prog=prog, on_api_error=on_api_error)
+    """Run a command's body: any failure becomes its line on stderr and `typer.Exit` with its code.
+
+    With `json_output` the failure is also one JSON object on stdout (`failure_json`).
+    """
+    reporter = Reporter(prog=prog, on_api_error=on_api_error, json_output=json_output)
     try:
         yield reporter
+        sys.stdout.flush()  # here, not at the interpreter's exit: a reader that went away is handled below
     except (typer.Exit, typer.Abort):
         raise
-    except BrokenPipeError:  # stdout's reader went away (`miraflow videos --json | head -1`): nothing to say
-        _silence_stdout()
-        raise typer.Exit(int(ExitCode.API_ERROR)) from None
+    except BrokenPipeError:  # stdout's reader went away (`miraflow batch report DIR | head -1`): it has what it wanted
+        silence_stdout()
+        raise typer.Exit(int(ExitCode.OK)) from None
     except BaseException as exc:
         if isinstance(exc, SystemExit | GeneratorExit):
             raise
@@ -320,11 +408,33 @@ def reporting(
             )
         if failure.code == ExitCode.INTERRUPTED and reporter.on_interrupt:
             failure = Failure(f"{failure.message}; {reporter.on_interrupt}", failure.code)
+        if reporter.json and not reporter.document_printed:
+            emit_json(failure_json(failure, exc, job=reporter.job))
         emit(failure, prefix=reporter.prog)
         raise typer.Exit(int(failure.code)) from None
 
 
-def _silence_stdout() -> None:
+def _stdout_is_null() -> bool:
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.stat(os.devnull))
+    return False
+
+
+def stdout_pipe_closed(was_null: bool) -> bool:
+    """Whether click or rich found stdout's reader gone, and exited 1 for it (help piped into `head -1`).
+
+    click then swaps stdout for a wrapper; rich points stdout at the null device. `was_null`: whether stdout was the
+    null device before the command ran (then that says nothing). The CLI exits 0 then, as for a closed pipe elsewhere.
+    """
+    return type(sys.stdout).__name__ == "PacifyFlushWrapper" or (not was_null and _stdout_is_null())
+
+
+def stdout_is_null() -> bool:
+    """Whether stdout is the null device (see `stdout_pipe_closed`)."""
+    return _stdout_is_null()
+
+
+def silence_stdout() -> None:
     """Point stdout at the null device, so the interpreter's final flush does not fail on the closed pipe again."""
     with contextlib.suppress(OSError, ValueError, AttributeError):
         null = os.open(os.devnull, os.O_WRONLY)

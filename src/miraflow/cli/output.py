@@ -1,9 +1,12 @@
 """What the `miraflow` command prints on stdout: rich tables and lines for people, JSON for programs, progress bars.
 
 With `--json`, stdout carries exactly one JSON document and nothing else (no table, no progress, no narrative).
-Progress bars are drawn only when stdout is a terminal and `--json` is not given. Rich honours `NO_COLOR` and prints
-no escape codes when stdout is not a terminal; there, the console is also made wide, so tables are never folded to
-80 columns in a file or a pipe. User data (names, paths) is printed as plain text, never parsed as rich markup.
+With `-q/--quiet`, only the id a script wants (`JOB=$(miraflow create -q ...)`), one per line. Progress bars are drawn
+only when stdout is a terminal and neither is given; when stdout is not a terminal (CI logs, `> file`, a pipe), long
+work prints plain progress lines instead (`plain_progress`: state, progress, elapsed, at a rate a log can bear). Rich
+honours `NO_COLOR` and prints no escape codes when stdout is not a terminal; there, tables are plain columns (no box
+drawing) and ids are never wrapped or cut, on a terminal either. User data (names, paths) is printed as plain text,
+never parsed as rich markup.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from rich.table import Table
 from rich.text import Text
 
 from miraflow import Avatar, Job, JobStatus, Video, Voice
+from miraflow.cli.plain_progress import JobLines, TransferLines
 from miraflow.spec import lifecycle
 
 __all__ = ["Output", "human_size", "job_json", "state_label", "status_json"]
@@ -75,6 +79,17 @@ def status_json(status: JobStatus) -> dict[str, Any]:
     }
 
 
+class _Console(Console):
+    """A rich console on which a reader gone from stdout raises `BrokenPipeError` (rich itself would exit 1).
+
+    `errors.reporting` then ends the command quietly with exit code 0.
+    """
+
+    def on_broken_pipe(self) -> None:
+        """Raise `BrokenPipeError` (rich would exit 1)."""
+        raise BrokenPipeError
+
+
 def _stdout_is_terminal() -> bool:
     isatty = getattr(sys.stdout, "isatty", None)
     return bool(isatty()) if callable(isatty) else False
@@ -83,13 +98,18 @@ def _stdout_is_terminal() -> bool:
 class Output:
     """Where one command's results go: JSON, or tables, lines and progress bars on stdout."""
 
-    def __init__(self, *, json_output: bool) -> None:
+    def __init__(self, *, json_output: bool, quiet: bool = False) -> None:
         self.json = json_output
+        self.quiet = quiet and not json_output
+        """`-q/--quiet`: only ids on stdout (`--json` wins over it)."""
         terminal = _stdout_is_terminal()
+        self.terminal = terminal
         width = None if terminal or os.environ.get("COLUMNS") else _PIPE_WIDTH
-        self.console = Console(highlight=False, width=width)
-        self.progress = terminal and not json_output
-        """Whether progress bars are drawn (stdout is a terminal and no --json)."""
+        self.console: Console = _Console(highlight=False, width=width)
+        self.progress = terminal and not json_output and not self.quiet
+        """Whether progress bars are drawn (stdout is a terminal, no --json, no --quiet)."""
+        self.plain_progress = not terminal and not json_output and not self.quiet
+        """Whether progress is plain lines (stdout is not a terminal, no --json, no --quiet)."""
 
     # --- JSON -------------------------------------------------------------------------------------------------------
 
@@ -98,40 +118,71 @@ class Output:
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         sys.stdout.flush()
 
+    # --- scripts ----------------------------------------------------------------------------------------------------
+
+    def ids(self, *values: str) -> None:
+        """With --quiet, print `values` a line each, at once (a script may read them before the command ends)."""
+        if not self.quiet:
+            return
+        for value in values:
+            sys.stdout.write(f"{value}\n")
+        sys.stdout.flush()
+
     # --- people -----------------------------------------------------------------------------------------------------
 
     def line(self, *parts: str | tuple[str, str]) -> None:
-        """Print one line made of plain strings and (text, style) pairs; nothing with --json."""
-        if self.json:
+        """Print one line made of plain strings and (text, style) pairs; nothing with --json or --quiet."""
+        if self.json or self.quiet:
             return
         self.console.print(Text.assemble(*parts), soft_wrap=True)
 
     def blank(self) -> None:
-        """An empty line (not with --json)."""
-        if not self.json:
+        """An empty line (not with --json or --quiet)."""
+        if not self.json and not self.quiet:
             self.console.print()
 
     def heading(self, text: str) -> None:
         """A bold line that starts a step (not with --json)."""
         self.line((text, "bold"))
 
-    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        """A table of plain-text cells titled with its row count, or "No <title>." (not with --json)."""
-        if self.json:
+    def table(
+        self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], *, ids: Sequence[str] = ("id",)
+    ) -> None:
+        """A table of plain-text cells titled with its row count, or "No <title>." (not with --json or --quiet).
+
+        The `ids` columns are never wrapped or cut. Off a terminal the table is plain columns: a header line, then a
+        line per row, cells padded with spaces, no title and no box drawing (`awk`, `cut` and `head` read it).
+        """
+        if self.json or self.quiet:
             return
         if not rows:
             self.line(f"No {title.lower()}.")
             return
+        if not self.terminal:
+            self._plain_table(columns, rows)
+            return
         table = Table(title=f"{title} ({len(rows)})", title_justify="left", title_style="bold")
-        for column in columns:
-            table.add_column(column, overflow="fold")
+        for index, column in enumerate(columns):
+            if column in ids:
+                widest = max(len(column), *(len(row[index]) for row in rows))
+                table.add_column(column, no_wrap=True, overflow="ignore", min_width=widest)
+            else:
+                table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))
         self.console.print(table)
 
+    def _plain_table(self, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        cells = [[" ".join(cell.split()) for cell in row] for row in [columns, *rows]]
+        widths = [max(len(row[index]) for row in cells) for index in range(len(columns))]
+        for row in cells:
+            line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
     def fields(self, rows: Sequence[tuple[str, str]], *, indent: int = 2) -> None:
-        """Label/value pairs, aligned (not with --json)."""
-        if self.json:
+        """Label/value pairs, aligned (not with --json or --quiet)."""
+        if self.json or self.quiet:
             return
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="dim", no_wrap=True)
@@ -146,7 +197,7 @@ class Output:
             (avatar.id, avatar.name, "photo" if avatar.is_photo else "video", avatar.voice_id, _date(avatar))
             for avatar in avatars
         ]
-        self.table("Avatars", ("id", "name", "kind", "voice", "created"), rows)
+        self.table("Avatars", ("id", "name", "kind", "voice", "created"), rows, ids=("id", "voice"))
 
     def voices(self, voices: Sequence[Voice]) -> None:
         """The voices table."""
@@ -161,7 +212,13 @@ class Output:
 
     @contextlib.contextmanager
     def job_progress(self, label: str) -> Iterator[ProgressCallback]:
-        """A live progress bar for a job, fed by the waiter's `on_progress` (the callback yielded)."""
+        """A live progress bar for a job, fed by the waiter's `on_progress` (the callback yielded).
+
+        Off a terminal, plain lines instead (`plain_progress.JobLines`).
+        """
+        if self.plain_progress:
+            yield JobLines(label, state_label)
+            return
         if not self.progress:
             yield _ignore
             return
@@ -188,7 +245,13 @@ class Output:
 
     @contextlib.contextmanager
     def transfer(self, label: str) -> Iterator[Callable[[int, int | None], object]]:
-        """A byte-counting progress bar for a download or an upload, fed by the SDK's `(bytes, total)` callbacks."""
+        """A byte-counting progress bar for a download or an upload, fed by the SDK's `(bytes, total)` callbacks.
+
+        Off a terminal, plain lines instead (`plain_progress.TransferLines`).
+        """
+        if self.plain_progress:
+            yield TransferLines(label)
+            return
         if not self.progress:
             yield _ignore_bytes
             return

@@ -57,6 +57,29 @@ def _own_group() -> dict[str, Any]:
     return {"start_new_session": True}
 
 
+_MOCK_PROG = "miraflow-mock serve"
+_HELP_FLAGS = frozenset({"-h", "--help"})
+
+
+def _mock_help(args: Sequence[str]) -> int:
+    """`miraflow mock --help`: the simulator's help, titled with the command the user typed (`miraflow mock`)."""
+    shown = subprocess.run(_command(args), stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+    sys.stdout.write(_retitled(shown.stdout))
+    sys.stdout.flush()
+    sys.stderr.write(_retitled(shown.stderr))
+    return shown.returncode
+
+
+def _retitled(text: str, title: str = "miraflow mock") -> str:
+    """The argparse text with `title` for its program name, the usage's continuation lines aligned again."""
+    indent = " " * len(f"usage: {_MOCK_PROG} ")
+    lines = [
+        " " * len(f"usage: {title} ") + line[len(indent) :] if line.startswith(indent) and line.strip() else line
+        for line in text.split("\n")
+    ]
+    return "\n".join(lines).replace(_MOCK_PROG, title)
+
+
 def run_mock(args: Sequence[str]) -> int:
     """Run `miraflow-mock serve ARGS` in the foreground, forwarding signals; return its exit code.
 
@@ -65,6 +88,8 @@ def run_mock(args: Sequence[str]) -> int:
     as a shell reports it.
     """
     require_simulator()
+    if _HELP_FLAGS.intersection(args[: args.index("--")] if "--" in args else args):
+        return _mock_help(args)
     process = subprocess.Popen(_command(["--log-requests", *args]), stdin=subprocess.DEVNULL, **_own_group())
 
     def forward(signum: int, frame: FrameType | None) -> None:
