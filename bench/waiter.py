@@ -22,7 +22,10 @@ linear with jitter (each of 8 knots off the line by up to half a segment); the w
 wide (`PROGRESS_SPREAD`). Replayed offline with the same planner against a far noisier curve (knots at sorted uniform
 draws: "50 %" anywhere from a quarter to three quarters of the render), it made 4.7x (face-cropped) and 6.1x (full
 background) fewer calls, with p95 lags of 4.5 s and 4.8 s against fixed polling's 4.7 s: a service with wilder progress
-costs some lag, not correctness. (Measured before the waiter doubted the spec's durations; not measured again since.)
+costs some lag, not correctness. (Measured before the waiter doubted the spec's durations.) Measured again with the
+doubting waiter (same replay, each job's knots redrawn as sorted uniform draws): p95 lags of 7.8 s (face-cropped) and
+24.3 s (full background) for spec jobs before the local pace, 8.8 s and 35.3 s after it, against fixed polling's
+4.7 s: with doubt, a curve that stalls early reads as a far longer job, and such a service costs much lag.
 """
 
 from __future__ import annotations

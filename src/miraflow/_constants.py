@@ -28,6 +28,9 @@ __all__ = [
     "POLL_LATE_FLOOR",
     "POLL_LATE_RISK",
     "POLL_LATE_SHARE",
+    "POLL_LOCAL_FROM",
+    "POLL_LOCAL_MIN_RISE",
+    "POLL_LOCAL_RATE_SPREAD",
     "POLL_MAX_INTERVAL",
     "POLL_MIN_INTERVAL",
     "POLL_READINGS_KEPT",
@@ -74,12 +77,13 @@ POLL_EXCESS_LAG = 0.1  # seconds: the expected lag beyond the budget a poll may 
 POLL_JITTER = 0.05  # each wait is shortened by up to this share of itself, at most half the lag budget
 POLL_GRID_POINTS = 200  # durations considered across the mode's range
 POLL_START_POINTS = 7  # start times considered when the render's start is known only within a window
-# How a progress reading relates to the share of the render done: a band around it, widest mid-way (SPREAD times
-# sqrt(x(1-x)): ±10 points at 50 %) plus FLOOR, with an OUTLIER_SHARE of readings allowed to say nothing at all
-# (progress is not linear). The band is about twice as wide as the simulator's jitter; a service whose progress strays
-# further costs lag, not correctness (see bench/waiter.py's notes).
+# How a progress reading relates to the share x of the render done: a band around it, widest mid-way (±10 points at
+# 50 %: sqrt(2)·SPREAD·sqrt(x)·(1-x)), shrinking as sqrt(x) near the start and as (1-x) near the end (the counter
+# reaches 100 % at the finish), plus FLOOR (whole percents), with an OUTLIER_SHARE of readings allowed to say nothing
+# at all (progress is not linear). The band is about twice as wide as the simulator's jitter; a service whose progress
+# strays further costs lag, not correctness (see bench/waiter.py's notes).
 PROGRESS_SPREAD = 0.2
-PROGRESS_FLOOR = 0.02
+PROGRESS_FLOOR = 0.005
 PROGRESS_OUTLIER_SHARE = 0.05
 MAX_CONSECUTIVE_POLL_FAILURES = 10  # transient status failures in a row tolerated by a wait without a timeout
 
@@ -99,4 +103,10 @@ POLL_SUPPORT_TAIL = 0.0005
 # later than the budget for at most POLL_LATE_SHARE of the chance that it finished by then (or POLL_LATE_FLOOR).
 POLL_LATE_SHARE = 0.04
 POLL_LATE_FLOOR = 0.02
+# The local pace: once a reading is past POLL_LOCAL_FROM and rose at least POLL_LOCAL_MIN_RISE since the one before,
+# the finish lies where that slope reaches 100 %, within POLL_LOCAL_RATE_SPREAD of the time left (log scale; a share of
+# such guesses, PROGRESS_OUTLIER_SHARE, may be wrong at all).
+POLL_LOCAL_FROM = 0.5
+POLL_LOCAL_MIN_RISE = 0.02
+POLL_LOCAL_RATE_SPREAD = 0.35
 POLL_FINEST_CELL = 0.05  # of the minimum interval: the finest step of the time left the grid resolves

@@ -10,8 +10,10 @@ The planner keeps a probability distribution for the moment the job finishes, fr
   the first poll that saw it rendering;
 - the progress readings: the latest and up to two earlier ones at least 10 points apart (so their errors are about
   independent). Progress is not linear in time, so a reading is weak evidence: the share of the render done is taken
-  to lie in a band around it, widest mid-way and narrow near 0 and 100 %, and a share of readings is allowed to mean
-  nothing at all;
+  to lie in a band around it, widest mid-way and narrow near 0 and 100 % (near the end it narrows with the share
+  left: the counter reaches 100 % at the finish), and a share of readings is allowed to mean nothing at all;
+- the local pace: past mid-way, the slope between the last two readings extrapolated to 100 % puts the finish within a
+  share of the time left (the last stretch of a render keeps its pace better than its share done tracks the clock);
 - that the job was still running at the last poll.
 
 The next poll goes where the chance that the job finished more than the lag budget earlier reaches a small risk
@@ -56,6 +58,9 @@ from miraflow._constants import (
     POLL_LATE_FLOOR,
     POLL_LATE_RISK,
     POLL_LATE_SHARE,
+    POLL_LOCAL_FROM,
+    POLL_LOCAL_MIN_RISE,
+    POLL_LOCAL_RATE_SPREAD,
     POLL_MAX_INTERVAL,
     POLL_MIN_INTERVAL,
     POLL_READING_GAP,
@@ -201,6 +206,7 @@ class PollPlanner:
         self._last_running: float | None = None
         self._reading: tuple[float, float] | None = None  # the latest (time, progress as a fraction)
         self._readings: list[tuple[float, float]] = []  # the readings weighed: the latest and a few earlier ones
+        self._previous: tuple[float, float] | None = None  # the reading before the latest, for the local rate
         self._lifecycle = lifecycle()
 
     def set_lag_budget(self, seconds: float) -> None:
@@ -223,6 +229,7 @@ class PollPlanner:
         if self._running_since is None:
             self._running_since = now
         if info.has_progress and status.progress is not None:
+            self._previous = self._reading
             self._reading = (now, (status.progress + 0.5) / 100.0)
             self._keep_reading(self._reading)
 
@@ -385,10 +392,47 @@ class PollPlanner:
         likelihood = 1.0
         for seen_at, progress in self._readings:
             share = min(max((seen_at - start) / duration, 0.0), 1.0)
-            variance = PROGRESS_SPREAD**2 * share * (1.0 - share) + PROGRESS_FLOOR**2
+            variance = _band(share) ** 2 + PROGRESS_FLOOR**2
             density = math.exp(-0.5 * (progress - share) ** 2 / variance) / math.sqrt(2.0 * math.pi * variance)
             likelihood *= (1.0 - PROGRESS_OUTLIER_SHARE) * density + PROGRESS_OUTLIER_SHARE
+        # The local pace: past mid-way, the last two readings' slope extrapolated to 100 % says where the finish is,
+        # within a share of the time left (the pace of a render's last stretch varies less than its share done).
+        local = self._local_finish()
+        if local is not None:
+            seen_at, expected, spread = local
+            ratio = (start + duration - seen_at) / (expected - seen_at)
+            if ratio <= 0.0:
+                return 0.0
+            density = math.exp(-0.5 * (math.log(ratio) / spread) ** 2) / (spread * math.sqrt(2.0 * math.pi))
+            likelihood *= (1.0 - PROGRESS_OUTLIER_SHARE) * density + PROGRESS_OUTLIER_SHARE
         return likelihood
+
+    def _local_finish(self) -> tuple[float, float, float] | None:
+        """The finish at the recent pace, or None: (the latest reading's moment, that finish, its spread).
+
+        The finish is where progress reaches 100 % if it keeps the pace it had between the last two readings; the
+        spread is that guess's, in log scale of the time left.
+
+        Only once the render is past `POLL_LOCAL_FROM` and progress rose by at least `POLL_LOCAL_MIN_RISE`.
+        """
+        if self._previous is None or self._reading is None:
+            return None
+        (t1, p1), (t2, p2) = self._previous, self._reading
+        if p2 - p1 < POLL_LOCAL_MIN_RISE or t2 <= t1 or p2 < POLL_LOCAL_FROM:
+            return None
+        expected = t2 + (1.0 - p2) * (t2 - t1) / (p2 - p1)
+        # Whole percents: each reading may be off by half a point, which matters when the rise between them is small.
+        return t2, expected, POLL_LOCAL_RATE_SPREAD + 0.01 / (p2 - p1)
+
+
+def _band(share: float) -> float:
+    """How far (one standard deviation) a progress reading may stray from the share `share` of the render done.
+
+    `PROGRESS_SPREAD` mid-way; near the start it shrinks as the square root of the share (an early reading says
+    little about the pace), near the end linearly with the share left (the counter reaches 100 % at the finish, so
+    a reading can stray only as far as the pace of the last stretch varies).
+    """
+    return math.sqrt(2.0) * PROGRESS_SPREAD * math.sqrt(share) * (1.0 - share)
 
 
 def _log_grid(lo: float, hi: float, points: int) -> list[tuple[float, float]]:
