@@ -95,8 +95,10 @@ class JobObserver:
         later than the first seen complete. A server answers between a request's `sent` and `received`.
         """
         spec = lifecycle()
-        first_done = next(o for o in self.seen if o.state == spec.success_state)
-        earlier = [o for o in self.seen if o.received <= first_done.sent]
+        done_at = next(i for i, o in enumerate(self.seen) if o.state == spec.success_state)
+        first_done = self.seen[done_at]
+        # Seen before it, in order: on a manual clock a status can be received at the very time the next is sent.
+        earlier = [o for o in self.seen[:done_at] if o.received <= first_done.sent]
         queued = [o for o in earlier if o.state == spec.initial]
         working = [o for o in earlier if o.state == spec.progress_state]
         started_after = queued[-1].sent if queued else self.created_sent
