@@ -19,7 +19,12 @@ from miraflow.batch.logs import logger
 from miraflow.clock import AsyncClock
 from miraflow.retries import delay_after
 
-__all__ = ["CreateLimiter", "RateGate"]
+__all__ = ["CreateLimiter", "RateGate", "own_rng"]
+
+
+def own_rng(rng: random.Random | None) -> random.Random:
+    """`rng`, else a new `random.Random`: the jitter source of the gate, the scheduler or the reconciler."""
+    return rng if rng is not None else random.Random()
 
 
 class RateGate:
@@ -27,7 +32,7 @@ class RateGate:
 
     def __init__(self, clock: AsyncClock, *, rng: random.Random | None = None) -> None:
         self._clock = clock
-        self._rng = rng if rng is not None else random.Random()
+        self._rng = own_rng(rng)
         self._resume_at = 0.0
         self._strikes = 0  # 429s in a row, for the backoff when the server gives no Retry-After
         self.pauses = 0

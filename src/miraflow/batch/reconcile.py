@@ -26,7 +26,7 @@ import attrs
 from miraflow import APIError, RateLimitError
 from miraflow.batch.logs import logger
 from miraflow.batch.naming import token_in
-from miraflow.batch.pacing import RateGate
+from miraflow.batch.pacing import RateGate, own_rng
 from miraflow.clock import AsyncClock
 from miraflow.polling import POLL_MIN_INTERVAL
 from miraflow.retries import retry_async
@@ -86,6 +86,7 @@ ListVideos = Callable[[], Awaitable[Sequence[Video]]]
 PriorOpen = Callable[[Suspect], bool]
 
 
+@attrs.define(kw_only=True, eq=False, repr=False, slots=False)
 class Reconciler:
     """Sweeps the account's completed videos for the suspects' tokens (see the module's docstring).
 
@@ -94,27 +95,17 @@ class Reconciler:
     left; it raises the listing's error if listing keeps failing or fails for good.
     """
 
-    def __init__(
-        self,
-        *,
-        list_videos: ListVideos,
-        gate: RateGate,
-        prior_open: PriorOpen,
-        on_found: Callable[[Suspect, Video], object],
-        on_missing: Callable[[Suspect], object],
-        clock: AsyncClock,
-        time_scale: float = 1.0,
-        rng: random.Random | None = None,
-    ) -> None:
-        self._list = list_videos
-        self._gate = gate
-        self._prior_open = prior_open
-        self._on_found = on_found
-        self._on_missing = on_missing
-        self._time_scale = time_scale
-        self._clock = clock
+    _list: ListVideos = attrs.field(alias="list_videos")
+    _gate: RateGate
+    _prior_open: PriorOpen
+    _on_found: Callable[[Suspect, Video], object]
+    _on_missing: Callable[[Suspect], object]
+    _clock: AsyncClock
+    _time_scale: float = 1.0
+    _rng: random.Random = attrs.field(default=None, converter=own_rng)
+
+    def __attrs_post_init__(self) -> None:
         self._suspects: dict[int, Suspect] = {}
-        self._rng = rng if rng is not None else random.Random()
         self._wake = asyncio.Event()
         self._closed = False
         self.sweeps = 0

@@ -273,59 +273,46 @@ def run_campaign_sync(file: str | Path, out: str | Path, **options: Any) -> Camp
     return asyncio.run(run_campaign(file, out, **options))
 
 
+@attrs.define(kw_only=True, eq=False, repr=False, slots=False)
 class _Run:
     """One run of a campaign: the tasks, the queues, and the ledger moves between them."""
 
-    def __init__(
-        self,
-        *,
-        client: AsyncMiraflow,
-        ledger: Ledger,
-        folder: Path,
-        avatars: Mapping[str, Avatar],
-        concurrency: int,
-        time_scale: float,
-        recreate_ambiguous: bool,
-        max_attempts: int | None,
-        observer: CampaignObserver | None,
-        stop: asyncio.Event,
-        crash: CrashPoints,
-        clock: AsyncClock,
-    ) -> None:
-        self.client = client
-        self.ledger = ledger
-        self.folder = folder
-        self.avatars = avatars
-        self.concurrency = concurrency
-        self.time_scale = time_scale
-        self.recreate_ambiguous = recreate_ambiguous
-        self.max_attempts = max_attempts  # None: failed jobs are not retried
-        self.observer = observer
-        self.stop = stop
-        self.crash = crash
-        self.clock = clock
+    client: AsyncMiraflow
+    ledger: Ledger
+    folder: Path
+    avatars: Mapping[str, Avatar]
+    concurrency: int
+    time_scale: float
+    recreate_ambiguous: bool
+    max_attempts: int | None  # None: failed jobs are not retried
+    observer: CampaignObserver | None
+    stop: asyncio.Event
+    crash: CrashPoints
+    clock: AsyncClock
+
+    def __attrs_post_init__(self) -> None:
         self.rng = random.Random()
         self.gate = RateGate(self.clock, rng=self.rng)
-        self.limiter = CreateLimiter(concurrency)
+        self.limiter = CreateLimiter(self.concurrency)
         self.scheduler = PollScheduler(
-            fetch=client.jobs.retrieve,
+            fetch=self.client.jobs.retrieve,
             clock=self.clock,
             gate=self.gate,
             on_complete=self._job_complete,
             on_failed=self._job_failed,
             on_error=self._job_error,
             on_status=self._job_status,
-            time_scale=time_scale,
+            time_scale=self.time_scale,
             rng=self.rng,
         )
         self.reconciler = Reconciler(
-            list_videos=client.videos.list,
+            list_videos=self.client.videos.list,
             gate=self.gate,
             prior_open=self._prior_open,
             on_found=self._found,
             on_missing=self._missing,
             clock=self.clock,
-            time_scale=time_scale,
+            time_scale=self.time_scale,
             rng=self.rng,
         )
         self.pending: deque[int] = deque()

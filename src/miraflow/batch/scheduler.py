@@ -40,7 +40,7 @@ import attrs
 
 from miraflow import APIError, JobFailedError, RateLimitError
 from miraflow.batch.logs import logger
-from miraflow.batch.pacing import RateGate
+from miraflow.batch.pacing import RateGate, own_rng
 from miraflow.clock import AsyncClock
 from miraflow.polling import POLL_LAG_BUDGET, POLL_MAX_INTERVAL, WaitState, new_planner
 from miraflow.spec import lifecycle
@@ -94,6 +94,7 @@ OnError = Callable[[WaitingJob, APIError], object]
 OnStatus = Callable[[WaitingJob, JobStatus], object]
 
 
+@attrs.define(kw_only=True, eq=False, repr=False, slots=False)
 class PollScheduler:
     """Polls every waiting job of a campaign from one loop (see the module's docstring).
 
@@ -103,30 +104,18 @@ class PollScheduler:
     was called and no job is left.
     """
 
-    def __init__(
-        self,
-        *,
-        fetch: Fetch,
-        clock: AsyncClock,
-        gate: RateGate,
-        on_complete: OnComplete,
-        on_failed: OnFailed,
-        on_error: OnError,
-        on_status: OnStatus | None = None,
-        time_scale: float = 1.0,
-        rng: random.Random | None = None,
-        max_in_flight: int = DEFAULT_POLLS_IN_FLIGHT,
-    ) -> None:
-        self._fetch = fetch
-        self._clock = clock
-        self._gate = gate
-        self._on_complete = on_complete
-        self._on_failed = on_failed
-        self._on_error = on_error
-        self._on_status = on_status
-        self._time_scale = time_scale
-        self._rng = rng if rng is not None else random.Random()
-        self._max_in_flight = max_in_flight
+    _fetch: Fetch
+    _clock: AsyncClock
+    _gate: RateGate
+    _on_complete: OnComplete
+    _on_failed: OnFailed
+    _on_error: OnError
+    _on_status: OnStatus | None = None
+    _time_scale: float = 1.0
+    _rng: random.Random = attrs.field(default=None, converter=own_rng)
+    _max_in_flight: int = DEFAULT_POLLS_IN_FLIGHT
+
+    def __attrs_post_init__(self) -> None:
         self._lifecycle = lifecycle()
         self._jobs: dict[int, WaitingJob] = {}  # every job followed (not done)
         self._phases: dict[Phase, dict[int, WaitingJob]] = {phase: {} for phase in Phase if phase is not Phase.DONE}

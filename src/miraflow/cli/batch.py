@@ -31,7 +31,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 import attrs
 import httpx
@@ -61,21 +61,12 @@ from miraflow.cli.campaign_cost import cost_lines, estimate_json
 from miraflow.cli.campaign_progress import ProgressDisplay, display_wanted, state_summary
 from miraflow.cli.errors import (
     BATCH_EXIT_CODES_HELP,
-    ClickException,
     CLIError,
     Reporter,
-    emit,
-    emit_json,
-    failure_json,
-    interrupted,
-    json_requested,
     note,
     outcome_exit_code,
     reporting,
-    silence_stdout,
-    stdout_is_null,
-    stdout_pipe_closed,
-    usage_failure,
+    run_command_line,
 )
 from miraflow.cli.global_options import connection_options
 from miraflow.cli.help_format import PlainHelpGroup
@@ -479,29 +470,8 @@ def _ended(result: CampaignResult, out: Path) -> CLIError:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `miraflow batch` with `argv` (default: the process's arguments); return the exit code."""
     command = typer.main.get_command(batch_app)
-    was_null = stdout_is_null()
-    try:
-        result: Any = command.main(
-            args=list(argv) if argv is not None else None, prog_name=_PROG, standalone_mode=False
-        )
-        sys.stdout.flush()  # now, so a closed pipe is handled below, not at the interpreter's exit
-    except ClickException as exc:
-        failure, code = usage_failure(exc)
-        if failure is not None:
-            if json_requested(argv):
-                emit_json(failure_json(failure, exc))
-            emit(failure, prefix=_PROG)
-        return code
-    except BrokenPipeError:  # stdout's reader went away (help piped into `head -1`)
-        silence_stdout()
-        return 0
-    except SystemExit as exc:
-        if not stdout_pipe_closed(was_null):
-            raise
-        silence_stdout()
-        return 0 if exc.code == 1 else int(exc.code or 0)
-    except (KeyboardInterrupt, EOFError, typer.Abort):
-        failure = interrupted()
-        emit(failure, prefix=_PROG)
-        return int(failure.code)
-    return result if isinstance(result, int) else 0
+    return run_command_line(
+        lambda: command.main(args=list(argv) if argv is not None else None, prog_name=_PROG, standalone_mode=False),
+        argv,
+        prog=_PROG,
+    )

@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import IntEnum
 from typing import Any, Literal
 
@@ -48,6 +48,7 @@ __all__ = [
     "note",
     "outcome_exit_code",
     "reporting",
+    "run_command_line",
     "silence_stdout",
     "stdout_is_null",
     "stdout_pipe_closed",
@@ -440,6 +441,38 @@ def silence_stdout() -> None:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
         os.close(null)
+
+
+def run_command_line(invoke: Callable[[], object], args: Sequence[str] | None, *, prog: str = "miraflow") -> int:
+    """Run a parsed command line (`invoke`: click's `main` with `standalone_mode=False`) and return its exit code.
+
+    What a command does not report itself is reported here: a parse error as one line (and, with `--json` in `args`,
+    one JSON object on stdout), Ctrl-C before a command ran, and a closed stdout (help piped into `head -1`: exit 0).
+    """
+    was_null = stdout_is_null()
+    try:
+        result = invoke()
+        sys.stdout.flush()  # now, so a closed pipe is handled below, not at the interpreter's exit
+    except ClickException as exc:
+        failure, code = usage_failure(exc)
+        if failure is not None:
+            if json_requested(args):
+                emit_json(failure_json(failure, exc))
+            emit(failure, prefix=prog)
+        return code
+    except (typer.Abort, KeyboardInterrupt, EOFError):
+        failure = interrupted()
+        emit(failure, prefix=prog)
+        return int(failure.code)
+    except BrokenPipeError:  # stdout's reader went away (help piped into `head -1`): it has what it wanted
+        silence_stdout()
+        return 0
+    except SystemExit as exc:
+        if not stdout_pipe_closed(was_null):
+            raise
+        silence_stdout()
+        return 0 if exc.code == 1 else int(exc.code or 0)
+    return result if isinstance(result, int) else 0
 
 
 def usage_failure(exc: Exception) -> tuple[Failure | None, int]:
