@@ -64,6 +64,7 @@ from miraflow.batch.reconcile import Reconciler, Suspect
 from miraflow.batch.rows import read_rows, validate_rows
 from miraflow.batch.scheduler import PollScheduler, WaitingJob
 from miraflow.batch.spend import rows_to_create
+from miraflow.batch.tasks import spawn
 from miraflow.clock import AsyncClock, AsyncSystemClock
 from miraflow.retries import delay_after, is_transient, retry_async
 from miraflow.spec import lifecycle
@@ -462,9 +463,7 @@ class _Run:
                     self.pending.clear()
                 continue
             key = self.pending.popleft()
-            task = asyncio.ensure_future(self._create(key))
-            self.creates.add(task)
-            task.add_done_callback(self.creates.discard)
+            spawn(self._create(key), self.creates)
 
     async def _create(self, key: int) -> None:
         try:

@@ -41,6 +41,7 @@ import attrs
 from miraflow import APIError, JobFailedError, RateLimitError
 from miraflow.batch.logs import logger
 from miraflow.batch.pacing import RateGate, own_rng
+from miraflow.batch.tasks import spawn
 from miraflow.clock import AsyncClock
 from miraflow.polling import POLL_LAG_BUDGET, POLL_MAX_INTERVAL, WaitState, new_planner
 from miraflow.spec import lifecycle
@@ -196,9 +197,7 @@ class PollScheduler:
 
     def _launch(self, job: WaitingJob) -> None:
         self._in_flight += 1
-        task = asyncio.ensure_future(self._poll(job))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        spawn(self._poll(job), self._tasks)
 
     async def _poll(self, job: WaitingJob) -> None:
         try:

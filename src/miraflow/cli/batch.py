@@ -293,24 +293,9 @@ def run_command(
         given_balance = None if balance is None else parse_balance(balance, flag="--balance")
         crash = _crash_points()
         options = _Options(
+            out=out,
             api_key=api_key,
             base_url=base_url,
-            time_scale=time_scale,
-            skip_invalid=skip_invalid,
-            encoding=encoding,
-            out=out,
-            max_attempts=max_attempts if retry_failed else None,
-        )
-        if dry_run:
-            _dry_run(file, options, json_output=json_output, given_balance=given_balance)
-            return
-        found_balance = find_balance(given_balance, api_key=api_key, base_url=base_url)
-        if not yes:
-            _confirm(file, options, balance=found_balance, allow_partial=allow_partial)
-        campaign = functools.partial(
-            run_campaign,
-            file,
-            out,
             concurrency=concurrency,
             time_scale=time_scale,
             skip_invalid=skip_invalid,
@@ -318,8 +303,19 @@ def run_command(
             retry_failed=retry_failed,
             max_attempts=max_attempts,
             encoding=encoding,
-            balance=None if found_balance is None else found_balance.credits,
             allow_partial=allow_partial,
+        )
+        if dry_run:
+            _dry_run(file, options, json_output=json_output, given_balance=given_balance)
+            return
+        found_balance = find_balance(given_balance, api_key=api_key, base_url=base_url)
+        if not yes:
+            _confirm(file, options, balance=found_balance)
+        campaign = functools.partial(
+            run_campaign,
+            file,
+            **attrs.asdict(options, recurse=False),
+            balance=None if found_balance is None else found_balance.credits,
             crash_points=crash,
         )
         result = asyncio.run(_run(campaign, api_key=api_key, base_url=base_url, crash=crash, json_output=json_output))
@@ -354,15 +350,24 @@ async def _run(
 
 @attrs.frozen
 class _Options:
-    """What the dry run and the prompt need of `batch run`'s options."""
+    """`batch run`'s options, as `run_campaign` takes them (the dry run and the prompt read them too)."""
 
+    out: Path
     api_key: str | None
     base_url: str | None
+    concurrency: int
     time_scale: float
     skip_invalid: bool
+    recreate_ambiguous: bool
+    retry_failed: bool
+    max_attempts: int
     encoding: str | None
-    out: Path
-    max_attempts: int | None  # None without --retry-failed
+    allow_partial: bool
+
+    @property
+    def attempts_bound(self) -> int | None:
+        """How often a row may be created in all; None without --retry-failed (a created row is not created again)."""
+        return self.max_attempts if self.retry_failed else None
 
 
 def _plan(file: Path, options: _Options) -> Plan:
@@ -375,7 +380,7 @@ def _plan(file: Path, options: _Options) -> Plan:
 
 def _estimate(plan: Plan, options: _Options, balance: Balance | None) -> tuple[CostEstimate, int]:
     """The estimated cost of the valid rows a run would create (not those created already), and how many are not."""
-    rows = unsent_rows(plan.validation.rows, options.out, max_attempts=options.max_attempts)
+    rows = unsent_rows(plan.validation.rows, options.out, max_attempts=options.attempts_bound)
     estimate = estimate_cost(rows, balance=None if balance is None else balance.credits)
     return estimate, len(plan.validation.rows) - len(rows)
 
@@ -401,12 +406,12 @@ def _dry_run(file: Path, options: _Options, *, json_output: bool, given_balance:
             _say(str(error))
 
 
-def _confirm(file: Path, options: _Options, *, balance: Balance | None, allow_partial: bool) -> None:
+def _confirm(file: Path, options: _Options, *, balance: Balance | None) -> None:
     plan = _plan(file, options)
     if plan.validation.errors and not options.skip_invalid:
         raise InvalidRowsError(plan.validation.errors)
     estimate, already = _estimate(plan, options, balance)
-    estimate.check(allow_partial=allow_partial)  # refused before asking: the answer could not be yes
+    estimate.check(allow_partial=options.allow_partial)  # refused before asking: the answer could not be yes
     count = len(estimate.rows)
     if not sys.stdin.isatty():
         raise CLIError(
