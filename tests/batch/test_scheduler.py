@@ -12,7 +12,7 @@ from collections import Counter
 import httpx
 
 from miraflow._exceptions import JobFailedError, RateLimitError, status_error
-from miraflow.batch.pacing import RateGate
+from miraflow.batch.pacing import Pacing, RateGate
 from miraflow.batch.scheduler import PollScheduler, WaitingJob
 from miraflow.spec import lifecycle
 from miraflow.types import JobState, JobStatus
@@ -84,13 +84,10 @@ async def _follow(
 
     scheduler = PollScheduler(
         fetch=service.fetch,
-        clock=clock,
-        gate=RateGate(clock),
+        pacing=Pacing(clock, RateGate(clock), SCALE, random.Random(5)),
         on_complete=complete,
         on_failed=fail,
         on_error=broken,
-        time_scale=SCALE,
-        rng=random.Random(5),
     )
     for index in range(jobs):
         scheduler.add(WaitingJob(index, str(index), "face_cropped", seq=index + 1, sent_at=service.t0))

@@ -14,12 +14,14 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import attrs
+
 from miraflow import APIStatusError
 from miraflow.batch.logs import logger
 from miraflow.clock import AsyncClock
 from miraflow.retries import delay_after
 
-__all__ = ["CreateLimiter", "RateGate", "own_rng"]
+__all__ = ["CreateLimiter", "Pacing", "RateGate", "own_rng"]
 
 
 def own_rng(rng: random.Random | None) -> random.Random:
@@ -64,6 +66,20 @@ class RateGate:
         """Return once the batch is not paused."""
         while (delay := self._resume_at - self._clock.now()) > 0:
             await self._clock.sleep(delay)
+
+
+@attrs.frozen
+class Pacing:
+    """What times a campaign's requests, made once per run and shared by its scheduler and reconciler.
+
+    The `clock` they wait on, the batch-wide `gate`, the `time_scale` of a simulator faster than real time, and the
+    `rng` their jitter comes from (default: a new `random.Random`).
+    """
+
+    clock: AsyncClock
+    gate: RateGate
+    time_scale: float = 1.0
+    rng: random.Random = attrs.field(default=None, converter=own_rng)
 
 
 class CreateLimiter:

@@ -58,7 +58,7 @@ from miraflow.batch.files import file_digest, folder_lock, remove_partial_files
 from miraflow.batch.ledger import Ledger, LedgerRow, RowState
 from miraflow.batch.logs import logger
 from miraflow.batch.naming import video_token
-from miraflow.batch.pacing import CreateLimiter, RateGate
+from miraflow.batch.pacing import CreateLimiter, Pacing, RateGate
 from miraflow.batch.plan import load_catalog
 from miraflow.batch.reconcile import Reconciler, Suspect
 from miraflow.batch.rows import read_rows, validate_rows
@@ -294,27 +294,22 @@ class _Run:
     def __attrs_post_init__(self) -> None:
         self.rng = random.Random()
         self.gate = RateGate(self.clock, rng=self.rng)
+        pacing = Pacing(self.clock, self.gate, self.time_scale, self.rng)
         self.limiter = CreateLimiter(self.concurrency)
         self.scheduler = PollScheduler(
             fetch=self.client.jobs.retrieve,
-            clock=self.clock,
-            gate=self.gate,
+            pacing=pacing,
             on_complete=self._job_complete,
             on_failed=self._job_failed,
             on_error=self._job_error,
             on_status=self._job_status,
-            time_scale=self.time_scale,
-            rng=self.rng,
         )
         self.reconciler = Reconciler(
             list_videos=self.client.videos.list,
-            gate=self.gate,
+            pacing=pacing,
             prior_open=self._prior_open,
             on_found=self._found,
             on_missing=self._missing,
-            clock=self.clock,
-            time_scale=self.time_scale,
-            rng=self.rng,
         )
         self.pending: deque[int] = deque()
         self.pending_added = asyncio.Event()

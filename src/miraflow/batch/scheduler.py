@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import random
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any
@@ -40,9 +39,8 @@ import attrs
 
 from miraflow import APIError, JobFailedError, RateLimitError
 from miraflow.batch.logs import logger
-from miraflow.batch.pacing import RateGate, own_rng
+from miraflow.batch.pacing import Pacing
 from miraflow.batch.tasks import spawn
-from miraflow.clock import AsyncClock
 from miraflow.polling import POLL_LAG_BUDGET, POLL_MAX_INTERVAL, WaitState, new_planner
 from miraflow.spec import lifecycle
 from miraflow.types import JobStatus
@@ -99,21 +97,18 @@ OnStatus = Callable[[WaitingJob, JobStatus], object]
 class PollScheduler:
     """Polls every waiting job of a campaign from one loop (see the module's docstring).
 
-    `fetch(job_id)` gets a status (`client.jobs.retrieve`). Outcomes go to the callbacks: `on_complete` (the job
-    succeeded: its status carries the videoId), `on_failed` (it ended in a failure state), `on_error` (its status
-    cannot be had: a non-transient error, or transient ones past the waiter's patience). `run()` returns once `close()`
-    was called and no job is left.
+    `fetch(job_id)` gets a status (`client.jobs.retrieve`); `pacing` is the run's clock, rate gate, time scale and
+    jitter source. Outcomes go to the callbacks: `on_complete` (the job succeeded: its status carries the videoId),
+    `on_failed` (it ended in a failure state), `on_error` (its status cannot be had: a non-transient error, or
+    transient ones past the waiter's patience). `run()` returns once `close()` was called and no job is left.
     """
 
     _fetch: Fetch
-    _clock: AsyncClock
-    _gate: RateGate
+    _pacing: Pacing
     _on_complete: OnComplete
     _on_failed: OnFailed
     _on_error: OnError
     _on_status: OnStatus | None = None
-    _time_scale: float = 1.0
-    _rng: random.Random = attrs.field(default=None, converter=own_rng)
     _max_in_flight: int = DEFAULT_POLLS_IN_FLIGHT
 
     def __attrs_post_init__(self) -> None:
@@ -138,7 +133,7 @@ class PollScheduler:
 
     def add(self, job: WaitingJob) -> None:
         """Follow `job` until it reaches a terminal state."""
-        now = self._clock.now()
+        now = self._pacing.clock.now()
         self._jobs[job.key] = job
         if self._first_queued() is not None:  # jobs are queued already: this one waits behind them
             self._mark_queued(job, now)
@@ -159,7 +154,7 @@ class PollScheduler:
             while self._jobs or not self._closed:
                 if self._failure is not None:
                     raise self._failure
-                now = self._clock.now()
+                now = self._pacing.clock.now()
                 while self._timers and self._in_flight < self._max_in_flight:
                     due, _, generation, key = self._timers[0]
                     job = self._jobs.get(key)
@@ -186,7 +181,7 @@ class PollScheduler:
         """Sleep `delay` seconds on the clock (forever if None), or until woken."""
         waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._wake.wait())}
         if delay is not None:
-            waiters.add(asyncio.ensure_future(self._clock.sleep(delay)))
+            waiters.add(asyncio.ensure_future(self._pacing.clock.sleep(delay)))
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -212,21 +207,21 @@ class PollScheduler:
     async def _poll_once(self, job: WaitingJob) -> None:
         wait = job.wait
         assert wait is not None
-        await self._gate.wait()
+        await self._pacing.gate.wait()
         self.polls += 1
         try:
             status = await self._fetch(job.job_id)
         except APIError as error:
             self._failed_poll(job, wait, error)
             return
-        self._gate.succeeded()
+        self._pacing.gate.succeeded()
         if job.phase is not Phase.DONE:
             self._observe(job, wait, status)
 
     def _failed_poll(self, job: WaitingJob, wait: WaitState, error: APIError) -> None:
-        now = self._clock.now()
+        now = self._pacing.clock.now()
         if isinstance(error, RateLimitError):
-            self._gate.rate_limited(error)
+            self._pacing.gate.rate_limited(error)
         try:
             wait.on_error(error, now)  # transient: the waiter's backoff (Retry-After honoured); else it raises
         except APIError as fatal:
@@ -241,7 +236,7 @@ class PollScheduler:
         self._schedule(job, now + wait.sleep_before_poll(now))
 
     def _observe(self, job: WaitingJob, wait: WaitState, status: JobStatus) -> None:
-        now = self._clock.now()
+        now = self._pacing.clock.now()
         info = self._lifecycle.states[status.status]
         if self._on_status is not None:
             self._on_status(job, status)
@@ -321,7 +316,7 @@ class PollScheduler:
         if wait is None:
             since = head.queued_since if head.queued_since is not None else now
             wait = head.wait = self._wait_state(head, started_after=since, now=now)
-        fallback = POLL_MAX_INTERVAL * self._time_scale
+        fallback = POLL_MAX_INTERVAL * self._pacing.time_scale
         self._schedule(head, now + max(wait.sleep_before_poll(now), fallback))
 
     # --- bookkeeping -----------------------------------------------------------------------------------------------
@@ -337,8 +332,8 @@ class PollScheduler:
         planner = new_planner(
             job.mode,
             started_after=started_after,
-            rng=self._rng,
-            time_scale=self._time_scale,
+            rng=self._pacing.rng,
+            time_scale=self._pacing.time_scale,
             lag_budget=self._lag_budget(),
         )
         return WaitState(job_id=job.job_id, planner=planner, now=now, timeout=None, on_progress=None)
