@@ -41,6 +41,7 @@ from miraflow import AsyncMiraflow
 from miraflow.batch import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
+    CampaignOptions,
     CampaignResult,
     CostEstimate,
     InvalidRowsError,
@@ -292,33 +293,23 @@ def run_command(
         api_key, base_url = connection_options(ctx, api_key, base_url)
         given_balance = None if balance is None else parse_balance(balance, flag="--balance")
         crash = _crash_points()
-        options = _Options(
-            out=out,
-            api_key=api_key,
-            base_url=base_url,
-            concurrency=concurrency,
-            time_scale=time_scale,
-            skip_invalid=skip_invalid,
-            recreate_ambiguous=recreate_ambiguous,
-            retry_failed=retry_failed,
-            max_attempts=max_attempts,
-            encoding=encoding,
-            allow_partial=allow_partial,
-        )
+        campaign = _campaign_options(ctx)
+        options = _Options(out, api_key, base_url, campaign)
         if dry_run:
             _dry_run(file, options, json_output=json_output, given_balance=given_balance)
             return
         found_balance = find_balance(given_balance, api_key=api_key, base_url=base_url)
         if not yes:
             _confirm(file, options, balance=found_balance)
-        campaign = functools.partial(
+        run = functools.partial(
             run_campaign,
             file,
-            **attrs.asdict(options, recurse=False),
+            out,
+            campaign,
             balance=None if found_balance is None else found_balance.credits,
             crash_points=crash,
         )
-        result = asyncio.run(_run(campaign, api_key=api_key, base_url=base_url, crash=crash, json_output=json_output))
+        result = asyncio.run(_run(run, api_key=api_key, base_url=base_url, crash=crash, json_output=json_output))
         if json_output:
             _print_json({**result.to_json(), "exitCode": int(outcome_exit_code(result.outcome))})
         else:
@@ -348,39 +339,34 @@ async def _run(
             return await campaign(client=client, observer=display, stop=stop)
 
 
+def _campaign_options(ctx: typer.Context) -> CampaignOptions:
+    """How the campaign runs, from `batch run`'s flags: each of `CampaignOptions`' fields has its flag, by its name."""
+    return CampaignOptions(**{field.name: ctx.params[field.name] for field in attrs.fields(CampaignOptions)})
+
+
 @attrs.frozen
 class _Options:
-    """`batch run`'s options, as `run_campaign` takes them (the dry run and the prompt read them too)."""
+    """`batch run`'s options: the folder, the connection, and how the campaign runs (the dry run and the prompt too)."""
 
     out: Path
     api_key: str | None
     base_url: str | None
-    concurrency: int
-    time_scale: float
-    skip_invalid: bool
-    recreate_ambiguous: bool
-    retry_failed: bool
-    max_attempts: int
-    encoding: str | None
-    allow_partial: bool
-
-    @property
-    def attempts_bound(self) -> int | None:
-        """How often a row may be created in all; None without --retry-failed (a created row is not created again)."""
-        return self.max_attempts if self.retry_failed else None
+    campaign: CampaignOptions
 
 
 def _plan(file: Path, options: _Options) -> Plan:
     async def go() -> Plan:
         async with AsyncMiraflow(options.api_key, base_url=options.base_url, max_retries=2) as client:
-            return await plan_campaign(file, client=client, time_scale=options.time_scale, encoding=options.encoding)
+            return await plan_campaign(
+                file, client=client, time_scale=options.campaign.time_scale, encoding=options.campaign.encoding
+            )
 
     return asyncio.run(go())
 
 
 def _estimate(plan: Plan, options: _Options, balance: Balance | None) -> tuple[CostEstimate, int]:
     """The estimated cost of the valid rows a run would create (not those created already), and how many are not."""
-    rows = unsent_rows(plan.validation.rows, options.out, max_attempts=options.attempts_bound)
+    rows = unsent_rows(plan.validation.rows, options.out, max_attempts=options.campaign.attempts_bound)
     estimate = estimate_cost(rows, balance=None if balance is None else balance.credits)
     return estimate, len(plan.validation.rows) - len(rows)
 
@@ -397,10 +383,10 @@ def _dry_run(file: Path, options: _Options, *, json_output: bool, given_balance:
     if plan.validation.errors:
         failure = InvalidRowsError(plan.validation.errors)
         if json_output:  # the document lists every error already: say it once
-            if not options.skip_invalid:
+            if not options.campaign.skip_invalid:
                 raise CLIError(str(failure))
             return
-        if not options.skip_invalid:
+        if not options.campaign.skip_invalid:
             raise failure  # `errors` prints every row's line
         for error in plan.validation.errors:
             _say(str(error))
@@ -408,10 +394,10 @@ def _dry_run(file: Path, options: _Options, *, json_output: bool, given_balance:
 
 def _confirm(file: Path, options: _Options, *, balance: Balance | None) -> None:
     plan = _plan(file, options)
-    if plan.validation.errors and not options.skip_invalid:
+    if plan.validation.errors and not options.campaign.skip_invalid:
         raise InvalidRowsError(plan.validation.errors)
     estimate, already = _estimate(plan, options, balance)
-    estimate.check(allow_partial=options.allow_partial)  # refused before asking: the answer could not be yes
+    estimate.check(allow_partial=options.campaign.allow_partial)  # refused before asking: the answer could not be yes
     count = len(estimate.rows)
     if not sys.stdin.isatty():
         raise CLIError(
