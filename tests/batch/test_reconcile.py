@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import httpx
 
@@ -48,9 +49,11 @@ def _reconciler(
     reconciler = Reconciler(
         list_videos=list_videos,
         pacing=Pacing(fake, RateGate(fake), time_scale),
-        prior_open=lambda suspect: bool(prior_open) if prior_open is not None else fake.t < 1300.0,
-        on_found=lambda suspect, video: found.append((suspect.key, video.id)),
-        on_missing=lambda suspect: missing.append(suspect.key),
+        events=SimpleNamespace(
+            prior_open=lambda suspect: bool(prior_open) if prior_open is not None else fake.t < 1300.0,
+            suspect_found=lambda suspect, video: found.append((suspect.key, video.id)),
+            suspect_missing=lambda suspect: missing.append(suspect.key),
+        ),
     )
     return reconciler, found, missing, sweeps
 
@@ -133,9 +136,11 @@ async def test_a_rate_limited_listing_honours_retry_after_and_pauses_the_batch()
     reconciler = Reconciler(
         list_videos=list_videos,
         pacing=Pacing(clock, gate),
-        prior_open=lambda suspect: False,
-        on_found=lambda suspect, video: found.append(suspect.key),
-        on_missing=lambda suspect: None,
+        events=SimpleNamespace(
+            prior_open=lambda suspect: False,
+            suspect_found=lambda suspect, video: found.append(suspect.key),
+            suspect_missing=lambda suspect: None,
+        ),
     )
     reconciler.add(Suspect(5, video_token(CAMPAIGN, 5), "face_cropped", seq=5, intent_at=fake.t))
     reconciler.close()

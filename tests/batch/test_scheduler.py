@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from types import SimpleNamespace
 
 import httpx
 
@@ -85,9 +86,9 @@ async def _follow(
     scheduler = PollScheduler(
         fetch=service.fetch,
         pacing=Pacing(clock, RateGate(clock), SCALE, random.Random(5)),
-        on_complete=complete,
-        on_failed=fail,
-        on_error=broken,
+        events=SimpleNamespace(
+            job_status=lambda job, status: None, job_complete=complete, job_failed=fail, job_error=broken
+        ),
     )
     for index in range(jobs):
         scheduler.add(WaitingJob(index, str(index), "face_cropped", seq=index + 1, sent_at=service.t0))

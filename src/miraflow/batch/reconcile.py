@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import attrs
 
@@ -36,6 +37,7 @@ __all__ = [
     "RECONCILE_SLACK",
     "Reconciler",
     "Suspect",
+    "SuspectEvents",
     "find_tokens",
     "give_up_after",
 ]
@@ -81,24 +83,36 @@ def find_tokens(videos: Sequence[Video], tokens: set[str]) -> dict[str, Video]:
 
 
 ListVideos = Callable[[], Awaitable[Sequence[Video]]]
-PriorOpen = Callable[[Suspect], bool]
+
+
+class SuspectEvents(Protocol):
+    """What the reconciler asks and tells of its suspects (a campaign's run listens)."""
+
+    def prior_open(self, suspect: Suspect) -> bool:
+        """Whether a job created before `suspect` may still be running."""
+        ...
+
+    def suspect_found(self, suspect: Suspect, video: Video) -> None:
+        """`suspect`'s video was found."""
+        ...
+
+    def suspect_missing(self, suspect: Suspect) -> None:
+        """`suspect`'s video did not appear in time."""
+        ...
 
 
 @attrs.define(kw_only=True, eq=False, repr=False, slots=False)
 class Reconciler:
     """Sweeps the account's completed videos for the suspects' tokens (see the module's docstring).
 
-    `pacing` is the run's clock, rate gate, time scale and jitter source. `prior_open(suspect)` tells whether a job
-    created before the suspect may still be running. Outcomes go to `on_found(suspect, video)` and
-    `on_missing(suspect)`. `run()` returns once `close()` was called and no suspect is left; it raises the listing's
-    error if listing keeps failing or fails for good.
+    `pacing` is the run's clock, rate gate, time scale and jitter source; `events` tells whether jobs created before a
+    suspect may still be running, and hears the outcomes. `run()` returns once `close()` was called and no suspect is
+    left; it raises the listing's error if listing keeps failing or fails for good.
     """
 
     _list: ListVideos = attrs.field(alias="list_videos")
     _pacing: Pacing
-    _prior_open: PriorOpen
-    _on_found: Callable[[Suspect, Video], object]
-    _on_missing: Callable[[Suspect], object]
+    _events: SuspectEvents
 
     def __attrs_post_init__(self) -> None:
         self._suspects: dict[int, Suspect] = {}
@@ -167,14 +181,14 @@ class Reconciler:
             video = found.get(suspect.token)
             if video is not None:
                 del self._suspects[suspect.key]
-                self._on_found(suspect, video)
+                self._events.suspect_found(suspect, video)
                 continue
-            if suspect.clear_at is None and not self._prior_open(suspect):
+            if suspect.clear_at is None and not self._events.prior_open(suspect):
                 suspect.clear_at = now
             deadline = self.deadline(suspect)
             if deadline is not None and now >= deadline:
                 del self._suspects[suspect.key]
-                self._on_missing(suspect)
+                self._events.suspect_missing(suspect)
 
     def _next_sweep_in(self) -> float:
         modes = lifecycle().modes

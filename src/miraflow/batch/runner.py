@@ -267,7 +267,10 @@ def run_campaign_sync(file: str | Path, out: str | Path, **options: Any) -> Camp
 
 @attrs.define(kw_only=True, eq=False, repr=False, slots=False)
 class _Run:
-    """One run of a campaign: the tasks, the queues, and the ledger moves between them."""
+    """One run of a campaign: the tasks, the queues, and the ledger moves between them.
+
+    It hears what its scheduler tells (`JobEvents`) and what its reconciler asks and tells (`SuspectEvents`).
+    """
 
     client: AsyncMiraflow
     ledger: Ledger
@@ -287,21 +290,8 @@ class _Run:
         self.gate = RateGate(self.clock, rng=self.rng)
         pacing = Pacing(self.clock, self.gate, self.time_scale, self.rng)
         self.limiter = CreateLimiter(self.concurrency)
-        self.scheduler = PollScheduler(
-            fetch=self.client.jobs.retrieve,
-            pacing=pacing,
-            on_complete=self._job_complete,
-            on_failed=self._job_failed,
-            on_error=self._job_error,
-            on_status=self._job_status,
-        )
-        self.reconciler = Reconciler(
-            list_videos=self.client.videos.list,
-            pacing=pacing,
-            prior_open=self._prior_open,
-            on_found=self._found,
-            on_missing=self._missing,
-        )
+        self.scheduler = PollScheduler(fetch=self.client.jobs.retrieve, pacing=pacing, events=self)
+        self.reconciler = Reconciler(list_videos=self.client.videos.list, pacing=pacing, events=self)
         self.pending: deque[int] = deque()
         self.pending_added = asyncio.Event()
         self.downloads: asyncio.Queue[int] = asyncio.Queue()
@@ -537,17 +527,17 @@ class _Run:
 
     # --- waiting ---------------------------------------------------------------------------------------------------
 
-    def _job_status(self, job: WaitingJob, status: JobStatus) -> None:
+    def job_status(self, job: WaitingJob, status: JobStatus) -> None:
         self.crash.reached("poll")
 
-    def _job_complete(self, job: WaitingJob, status: JobStatus) -> None:
+    def job_complete(self, job: WaitingJob, status: JobStatus) -> None:
         assert status.video_id is not None
         self.ledger.mark_complete(job.key, status.video_id)
         self.open_seqs.pop(job.key, None)
         self.downloads.put_nowait(job.key)
         self._changed()
 
-    def _job_failed(self, job: WaitingJob, failure: JobFailedError) -> None:
+    def job_failed(self, job: WaitingJob, failure: JobFailedError) -> None:
         self.ledger.mark_failed(job.key, failure.state, str(failure))
         self.open_seqs.pop(job.key, None)
         if (
@@ -562,7 +552,7 @@ class _Run:
             self.pending_added.set()
         self._changed()
 
-    def _job_error(self, job: WaitingJob, error: APIError) -> None:
+    def job_error(self, job: WaitingJob, error: APIError) -> None:
         self.open_seqs.pop(job.key, None)
         if isinstance(error, NotFoundError):
             self.ledger.mark_failed(job.key, "unknown_job", f"the job's status cannot be read: {error.message}")
@@ -572,17 +562,17 @@ class _Run:
 
     # --- reconciling -----------------------------------------------------------------------------------------------
 
-    def _prior_open(self, suspect: Suspect) -> bool:
+    def prior_open(self, suspect: Suspect) -> bool:
         return any(seq < suspect.seq for key, seq in self.open_seqs.items() if key != suspect.key)
 
-    def _found(self, suspect: Suspect, video: Video) -> None:
+    def suspect_found(self, suspect: Suspect, video: Video) -> None:
         logger.debug("row %d: found its video %s by name", suspect.key, video.id)
         self.ledger.mark_complete(suspect.key, video.id)
         self.open_seqs.pop(suspect.key, None)
         self.downloads.put_nowait(suspect.key)
         self._changed()
 
-    def _missing(self, suspect: Suspect) -> None:
+    def suspect_missing(self, suspect: Suspect) -> None:
         self.open_seqs.pop(suspect.key, None)
         row = self.ledger.get(suspect.key)
         if row.state == RowState.CREATING:

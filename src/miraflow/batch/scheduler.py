@@ -33,7 +33,7 @@ import asyncio
 import heapq
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -45,7 +45,15 @@ from miraflow.polling import POLL_LAG_BUDGET, POLL_MAX_INTERVAL, WaitState, new_
 from miraflow.spec import lifecycle
 from miraflow.types import JobStatus
 
-__all__ = ["DEFAULT_POLLS_IN_FLIGHT", "QUEUE_GENERATIONS", "RELAXED_LAG", "Phase", "PollScheduler", "WaitingJob"]
+__all__ = [
+    "DEFAULT_POLLS_IN_FLIGHT",
+    "QUEUE_GENERATIONS",
+    "RELAXED_LAG",
+    "JobEvents",
+    "Phase",
+    "PollScheduler",
+    "WaitingJob",
+]
 
 DEFAULT_POLLS_IN_FLIGHT = 8
 RELAXED_LAG = 6.0
@@ -87,10 +95,26 @@ class WaitingJob:
 
 
 Fetch = Callable[[str], Awaitable[JobStatus]]
-OnComplete = Callable[[WaitingJob, JobStatus], object]
-OnFailed = Callable[[WaitingJob, JobFailedError], object]
-OnError = Callable[[WaitingJob, APIError], object]
-OnStatus = Callable[[WaitingJob, JobStatus], object]
+
+
+class JobEvents(Protocol):
+    """What the scheduler tells of the jobs it follows (a campaign's run listens)."""
+
+    def job_status(self, job: WaitingJob, status: JobStatus) -> None:
+        """A status of `job` was read (before the scheduler acts on it)."""
+        ...
+
+    def job_complete(self, job: WaitingJob, status: JobStatus) -> None:
+        """`job` succeeded: `status` carries the videoId."""
+        ...
+
+    def job_failed(self, job: WaitingJob, failure: JobFailedError) -> None:
+        """`job` ended in a failure state."""
+        ...
+
+    def job_error(self, job: WaitingJob, error: APIError) -> None:
+        """`job`'s status cannot be had: a non-transient error, or transient ones past the waiter's patience."""
+        ...
 
 
 @attrs.define(kw_only=True, eq=False, repr=False, slots=False)
@@ -98,17 +122,13 @@ class PollScheduler:
     """Polls every waiting job of a campaign from one loop (see the module's docstring).
 
     `fetch(job_id)` gets a status (`client.jobs.retrieve`); `pacing` is the run's clock, rate gate, time scale and
-    jitter source. Outcomes go to the callbacks: `on_complete` (the job succeeded: its status carries the videoId),
-    `on_failed` (it ended in a failure state), `on_error` (its status cannot be had: a non-transient error, or
-    transient ones past the waiter's patience). `run()` returns once `close()` was called and no job is left.
+    jitter source; every status read and every outcome goes to `events`. `run()` returns once `close()` was called
+    and no job is left.
     """
 
     _fetch: Fetch
     _pacing: Pacing
-    _on_complete: OnComplete
-    _on_failed: OnFailed
-    _on_error: OnError
-    _on_status: OnStatus | None = None
+    _events: JobEvents
     _max_in_flight: int = DEFAULT_POLLS_IN_FLIGHT
 
     def __attrs_post_init__(self) -> None:
@@ -226,7 +246,7 @@ class PollScheduler:
             wait.on_error(error, now)  # transient: the waiter's backoff (Retry-After honoured); else it raises
         except APIError as fatal:
             self._finish(job)
-            self._on_error(job, fatal)
+            self._events.job_error(job, fatal)
             return
         if job.phase is Phase.DONE or job.wait is not wait:
             return
@@ -238,8 +258,7 @@ class PollScheduler:
     def _observe(self, job: WaitingJob, wait: WaitState, status: JobStatus) -> None:
         now = self._pacing.clock.now()
         info = self._lifecycle.states[status.status]
-        if self._on_status is not None:
-            self._on_status(job, status)
+        self._events.job_status(job, status)
         if info.terminal:
             self._finish(job)
             self._started_before(job, now)
@@ -247,10 +266,10 @@ class PollScheduler:
             try:
                 final = wait.on_status(status, now)
             except JobFailedError as failure:
-                self._on_failed(job, failure)
+                self._events.job_failed(job, failure)
                 return
             assert final is not None
-            self._on_complete(job, final)
+            self._events.job_complete(job, final)
             return
         self._retune(wait)
         wait.on_status(status, now)  # records the reading in the planner; never raises for a running job
