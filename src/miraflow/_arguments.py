@@ -29,6 +29,7 @@ __all__ = [
     "VOICE",
     "Rule",
     "check_arguments",
+    "wait_arguments",
 ]
 
 
@@ -75,6 +76,15 @@ def check_arguments(call: str, /, **arguments: tuple[object, Rule]) -> None:
     for name, (value, rule) in arguments.items():
         if not rule.accepts(value):
             raise TypeError(f"{call}(): {name} must be {rule.wanted}, not {type(value).__name__} ({_show(value)})")
+
+
+def wait_arguments(timeout: object, on_progress: object, time_scale: object) -> dict[str, tuple[object, Rule]]:
+    """A wait's own arguments and their rules, for `check_arguments` (`jobs.wait`, `videos.generate`)."""
+    return {
+        "timeout": (timeout, OPTIONAL_SECONDS),
+        "on_progress": (on_progress, CALLBACK),
+        "time_scale": (time_scale, SCALE),
+    }
 
 
 def _show(value: object) -> str:

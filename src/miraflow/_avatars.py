@@ -9,11 +9,14 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
+from miraflow._response import capturing
+from miraflow.resolve import Kind, Named, find_by_ref
 from miraflow.types import Avatar
 
-__all__ = ["AvatarCache", "AvatarRef", "ListingCache"]
+__all__ = ["AvatarCache", "AvatarRef", "ListingCache", "find_cached"]
 
 T = TypeVar("T")
+N = TypeVar("N", bound=Named)
 
 AvatarRef = Avatar | str
 """How a caller names an avatar: the `Avatar` itself, its id, or its name."""
@@ -55,3 +58,14 @@ class ListingCache(Generic[T]):
 
 class AvatarCache(ListingCache[Avatar]):
     """The account's avatars as last listed, kept for `ttl` seconds of `now()`."""
+
+
+def find_cached(ref: str, cache: ListingCache[N], *, kind: Kind, any_age: bool = False) -> N | None:
+    """The item `ref` names in the cached listing (`any_age`: the last one, however old); None if it is not there.
+
+    None too while a raw response is being captured: the caller must then send its request.
+    """
+    if capturing():
+        return None
+    items = cache.last() if any_age else cache.get()
+    return None if items is None else find_by_ref(ref, items, kind=kind)

@@ -15,13 +15,13 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
 import attrs
 import httpx
 
-from miraflow._constants import API_KEY_ENV, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, LOG_ENV, TIME_SCALE_ENV
+from miraflow._constants import API_KEY_ENV, LOG_ENV, TIME_SCALE_ENV
 from miraflow._deadline import aread_within, read_within
 from miraflow._exceptions import (
     APIResponseValidationError,
@@ -47,6 +47,8 @@ __all__ = ["AsyncAPIClient", "RequestSpec", "SyncAPIClient", "api_key_header", "
 
 T = TypeVar("T")
 P = TypeVar("P")
+ClockT = TypeVar("ClockT", Clock, AsyncClock)
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
 
 @attrs.frozen
@@ -131,8 +133,11 @@ def _time_scale(argument: float | None, environment: str | None) -> float:
     return argument
 
 
-class _BaseClient:
-    """Configuration shared by the twins: the key, the API root, timeouts and retries. HTTP machinery only."""
+class _BaseClient(Generic[ClockT, TransportT]):
+    """Configuration shared by the twins: the key, the API root, timeouts and retries. HTTP machinery only.
+
+    The clients (`Miraflow`, `AsyncMiraflow`) declare the arguments, with their defaults, and pass them all here.
+    """
 
     def __init__(
         self,
@@ -141,9 +146,12 @@ class _BaseClient:
         base_url: str | None,
         timeout: float | httpx.Timeout,
         max_retries: int,
+        transport: TransportT | None,
+        time_scale: float | None,
+        clock: ClockT | None,
         rng: random.Random | None,
-        time_scale: float | None = None,
     ) -> None:
+        self._clock: ClockT = clock if clock is not None else self._system_clock()
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key:
             raise MissingAPIKeyError(
@@ -161,6 +169,10 @@ class _BaseClient:
         self._secret = Secret(key)
         self._rng = rng if rng is not None else random.Random()
         self._key_header = api_key_header()
+        self._generated = self._generated_client({"transport": transport} if transport is not None else {})
+
+    def _system_clock(self) -> ClockT:
+        raise NotImplementedError
 
     def _set_options(self, *, timeout: float | httpx.Timeout | None, max_retries: int | None) -> None:
         """Set the timeout and the retries (None keeps the current value), checked before any request."""
@@ -251,31 +263,11 @@ class _BaseClient:
             )
 
 
-class SyncAPIClient(_BaseClient):
+class SyncAPIClient(_BaseClient[Clock, httpx.BaseTransport]):
     """The request loop of `Miraflow`."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        transport: httpx.BaseTransport | None = None,
-        time_scale: float | None = None,
-        _clock: Clock | None = None,
-        _rng: random.Random | None = None,
-    ) -> None:
-        self._clock: Clock = _clock if _clock is not None else SystemClock()
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            rng=_rng,
-            time_scale=time_scale,
-        )
-        self._generated = self._generated_client({"transport": transport} if transport is not None else {})
+    def _system_clock(self) -> Clock:
+        return SystemClock()
 
     def close(self) -> None:
         """Close the connection pool. The client cannot be used afterwards."""
@@ -329,31 +321,11 @@ class SyncAPIClient(_BaseClient):
             attempt += 1
 
 
-class AsyncAPIClient(_BaseClient):
+class AsyncAPIClient(_BaseClient[AsyncClock, httpx.AsyncBaseTransport]):
     """The request loop of `AsyncMiraflow`: the twin of `SyncAPIClient`."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        transport: httpx.AsyncBaseTransport | None = None,
-        time_scale: float | None = None,
-        _clock: AsyncClock | None = None,
-        _rng: random.Random | None = None,
-    ) -> None:
-        self._clock: AsyncClock = _clock if _clock is not None else AsyncSystemClock()
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            rng=_rng,
-            time_scale=time_scale,
-        )
-        self._generated = self._generated_client({"transport": transport} if transport is not None else {})
+    def _system_clock(self) -> AsyncClock:
+        return AsyncSystemClock()
 
     async def close(self) -> None:
         """Close the connection pool. The client cannot be used afterwards."""

@@ -65,8 +65,8 @@ class Miraflow(SyncAPIClient):
             max_retries=max_retries,
             transport=transport,
             time_scale=time_scale,
-            _clock=_clock,
-            _rng=_rng,
+            clock=_clock,
+            rng=_rng,
         )
         self.avatars = Avatars(self, cache_ttl=avatar_cache_ttl)
         self.voices = Voices(self)
@@ -141,8 +141,8 @@ class AsyncMiraflow(AsyncAPIClient):
             max_retries=max_retries,
             transport=transport,
             time_scale=time_scale,
-            _clock=_clock,
-            _rng=_rng,
+            clock=_clock,
+            rng=_rng,
         )
         self.avatars = AsyncAvatars(self, cache_ttl=avatar_cache_ttl)
         self.voices = AsyncVoices(self)

@@ -38,39 +38,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+import miraflow
 from miraflow.spec import documented_error_statuses, lifecycle
 
 if TYPE_CHECKING:
     from miraflow.types import Avatar, JobStatus
 
-__all__ = [
-    "APIConnectionError",
-    "APIError",
-    "APIResponseValidationError",
-    "APIStatusError",
-    "APITimeoutError",
-    "AmbiguousAvatarError",
-    "AmbiguousNameError",
-    "AmbiguousVoiceError",
-    "AuthenticationError",
-    "BadRequestError",
-    "DownloadError",
-    "IncompleteBodyError",
-    "InsufficientCreditsError",
-    "InternalServerError",
-    "InvalidBaseURLError",
-    "JobFailedError",
-    "JobMayExistError",
-    "MiraflowError",
-    "MissingAPIKeyError",
-    "ModeNotSupportedError",
-    "NotFoundError",
-    "RateLimitError",
-    "WaitTimeoutError",
-    "connection_error",
-    "failure_body",
-    "status_error",
-]
 
 _INSUFFICIENT_CREDITS = "not enough credits"
 _MAX_MESSAGE_BODY = 500
@@ -354,3 +327,15 @@ def _server_message(body: object, response: httpx.Response) -> str:
 def _documented_status(server_message: str) -> int | None:
     """The error status the spec documents for this error message, if exactly one."""
     return documented_error_statuses().get(server_message.casefold())
+
+
+def _exported_errors() -> list[str]:
+    """The errors `miraflow` exports: its `__all__` lists them, once."""
+    return [
+        name
+        for name in miraflow.__all__
+        if isinstance(error := globals().get(name), type) and issubclass(error, MiraflowError)
+    ]
+
+
+__all__ = [*_exported_errors(), "connection_error", "failure_body", "status_error"]

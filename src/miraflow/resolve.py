@@ -12,7 +12,7 @@ from typing import Literal, Protocol, TypeVar
 
 from miraflow._exceptions import AmbiguousAvatarError, AmbiguousNameError, AmbiguousVoiceError, NotFoundError
 
-__all__ = ["Kind", "Named", "find_by_ref", "unknown"]
+__all__ = ["Kind", "Named", "find_by_ref", "find_known", "unknown"]
 
 Kind = Literal["avatar", "voice"]
 
@@ -55,6 +55,14 @@ def find_by_ref(ref: str, items: Sequence[N], *, kind: Kind) -> N | None:
                 f"{len(matches)} {kind}s are named {ref!r} ({', '.join(ids)}); pass the id instead", candidates=ids
             )
     return None
+
+
+def find_known(ref: str, items: Sequence[N], *, kind: Kind) -> N:
+    """The item `ref` names (`find_by_ref`'s rule); `unknown`'s `NotFoundError` if there is none."""
+    found = find_by_ref(ref, items, kind=kind)
+    if found is None:
+        raise unknown(ref, items, kind=kind)
+    return found
 
 
 def unknown(ref: str, items: Sequence[Named], *, kind: Kind) -> NotFoundError:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import httpx
 
 from miraflow._exceptions import status_error
 from miraflow.batch.naming import api_name, video_token
-from miraflow.batch.pacing import RateGate
+from miraflow.batch.pacing import Pacing, RateGate
 from miraflow.batch.reconcile import RECONCILE_MARGIN, Reconciler, Suspect, find_tokens, give_up_after
 from miraflow.spec import lifecycle
 from miraflow.types import Video
@@ -47,12 +48,12 @@ def _reconciler(
 
     reconciler = Reconciler(
         list_videos=list_videos,
-        gate=RateGate(fake),
-        prior_open=lambda suspect: bool(prior_open) if prior_open is not None else fake.t < 1300.0,
-        on_found=lambda suspect, video: found.append((suspect.key, video.id)),
-        on_missing=lambda suspect: missing.append(suspect.key),
-        time_scale=time_scale,
-        clock=fake,
+        pacing=Pacing(fake, RateGate(fake), time_scale),
+        events=SimpleNamespace(
+            prior_open=lambda suspect: bool(prior_open) if prior_open is not None else fake.t < 1300.0,
+            suspect_found=lambda suspect, video: found.append((suspect.key, video.id)),
+            suspect_missing=lambda suspect: missing.append(suspect.key),
+        ),
     )
     return reconciler, found, missing, sweeps
 
@@ -134,11 +135,12 @@ async def test_a_rate_limited_listing_honours_retry_after_and_pauses_the_batch()
     found: list[int] = []
     reconciler = Reconciler(
         list_videos=list_videos,
-        gate=gate,
-        prior_open=lambda suspect: False,
-        on_found=lambda suspect, video: found.append(suspect.key),
-        on_missing=lambda suspect: None,
-        clock=clock,
+        pacing=Pacing(clock, gate),
+        events=SimpleNamespace(
+            prior_open=lambda suspect: False,
+            suspect_found=lambda suspect, video: found.append(suspect.key),
+            suspect_missing=lambda suspect: None,
+        ),
     )
     reconciler.add(Suspect(5, video_token(CAMPAIGN, 5), "face_cropped", seq=5, intent_at=fake.t))
     reconciler.close()

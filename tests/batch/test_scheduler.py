@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from types import SimpleNamespace
 
 import httpx
 
 from miraflow._exceptions import JobFailedError, RateLimitError, status_error
-from miraflow.batch.pacing import RateGate
+from miraflow.batch.pacing import Pacing, RateGate
 from miraflow.batch.scheduler import PollScheduler, WaitingJob
 from miraflow.spec import lifecycle
 from miraflow.types import JobState, JobStatus
@@ -84,13 +85,10 @@ async def _follow(
 
     scheduler = PollScheduler(
         fetch=service.fetch,
-        clock=clock,
-        gate=RateGate(clock),
-        on_complete=complete,
-        on_failed=fail,
-        on_error=broken,
-        time_scale=SCALE,
-        rng=random.Random(5),
+        pacing=Pacing(clock, RateGate(clock), SCALE, random.Random(5)),
+        events=SimpleNamespace(
+            job_status=lambda job, status: None, job_complete=complete, job_failed=fail, job_error=broken
+        ),
     )
     for index in range(jobs):
         scheduler.add(WaitingJob(index, str(index), "face_cropped", seq=index + 1, sent_at=service.t0))

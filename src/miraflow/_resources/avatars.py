@@ -5,12 +5,12 @@ from __future__ import annotations
 import builtins
 
 from miraflow._arguments import AVATAR, FLAG, check_arguments
-from miraflow._avatars import AvatarCache, AvatarRef
+from miraflow._avatars import AvatarCache, AvatarRef, find_cached
 from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect
 from miraflow._resource import AsyncAPIResource, SyncAPIResource
 from miraflow._resources.raw import AsyncAvatarsWithRawResponse, AvatarsWithRawResponse
 from miraflow._response import capturing
-from miraflow.resolve import find_by_ref, unknown
+from miraflow.resolve import find_known
 from miraflow.types import Avatar
 from miraflow_client.api.avatars import list_avatars
 from miraflow_client.models import AvatarList
@@ -51,14 +51,9 @@ class Avatars(SyncAPIResource):
         check_arguments("avatars.retrieve", avatar=(avatar, AVATAR))
         if isinstance(avatar, Avatar):
             return avatar
-        cached = None if capturing() else self._cache.get()
-        if cached is not None and (found := find_by_ref(avatar, cached, kind="avatar")) is not None:
+        if (found := find_cached(avatar, self._cache, kind="avatar")) is not None:
             return found
-        fresh = self.list(refresh=True)
-        found = find_by_ref(avatar, fresh, kind="avatar")
-        if found is None:
-            raise unknown(avatar, fresh, kind="avatar")
-        return found
+        return find_known(avatar, self.list(refresh=True), kind="avatar")
 
 
 class AsyncAvatars(AsyncAPIResource):
@@ -88,11 +83,6 @@ class AsyncAvatars(AsyncAPIResource):
         check_arguments("avatars.retrieve", avatar=(avatar, AVATAR))
         if isinstance(avatar, Avatar):
             return avatar
-        cached = None if capturing() else self._cache.get()
-        if cached is not None and (found := find_by_ref(avatar, cached, kind="avatar")) is not None:
+        if (found := find_cached(avatar, self._cache, kind="avatar")) is not None:
             return found
-        fresh = await self.list(refresh=True)
-        found = find_by_ref(avatar, fresh, kind="avatar")
-        if found is None:
-            raise unknown(avatar, fresh, kind="avatar")
-        return found
+        return find_known(avatar, await self.list(refresh=True), kind="avatar")

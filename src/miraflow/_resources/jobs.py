@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from miraflow._arguments import CALLBACK, JOB, OPTIONAL_SECONDS, SCALE, check_arguments
+from miraflow._arguments import JOB, check_arguments, wait_arguments
 from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, job_status
 from miraflow._resource import AsyncAPIResource, SyncAPIResource
 from miraflow._resources.raw import AsyncJobsWithRawResponse, JobsWithRawResponse
@@ -16,13 +16,7 @@ __all__ = ["AsyncJobs", "Jobs"]
 
 
 def _check_wait(job: object, timeout: object, on_progress: object, time_scale: object) -> None:
-    check_arguments(
-        "jobs.wait",
-        job=(job, JOB),
-        timeout=(timeout, OPTIONAL_SECONDS),
-        on_progress=(on_progress, CALLBACK),
-        time_scale=(time_scale, SCALE),
-    )
+    check_arguments("jobs.wait", job=(job, JOB), **wait_arguments(timeout, on_progress, time_scale))
 
 
 def _status_request(job_id: str) -> RequestSpec:

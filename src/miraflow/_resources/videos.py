@@ -12,12 +12,11 @@ from miraflow._arguments import (
     AVATAR,
     CALLBACK,
     OPTIONAL_FLAG,
-    OPTIONAL_SECONDS,
     OPTIONAL_VOICE,
     PATH,
-    SCALE,
     TEXT,
     check_arguments,
+    wait_arguments,
 )
 from miraflow._avatars import AvatarRef
 from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect
@@ -76,13 +75,7 @@ def _check_create(
 
 
 def _check_generate(dest: object, timeout: object, on_progress: object, time_scale: object) -> None:
-    check_arguments(
-        "videos.generate",
-        dest=(dest, PATH),
-        timeout=(timeout, OPTIONAL_SECONDS),
-        on_progress=(on_progress, CALLBACK),
-        time_scale=(time_scale, SCALE),
-    )
+    check_arguments("videos.generate", dest=(dest, PATH), **wait_arguments(timeout, on_progress, time_scale))
 
 
 def _create_body(

@@ -5,13 +5,12 @@ from __future__ import annotations
 import builtins
 
 from miraflow._arguments import VOICE, check_arguments
-from miraflow._avatars import ListingCache
+from miraflow._avatars import ListingCache, find_cached
 from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, expect
 from miraflow._constants import AVATAR_CACHE_TTL
 from miraflow._resource import AsyncAPIResource, SyncAPIResource
 from miraflow._resources.raw import AsyncVoicesWithRawResponse, VoicesWithRawResponse
-from miraflow._response import capturing
-from miraflow.resolve import find_by_ref, unknown
+from miraflow.resolve import find_known
 from miraflow.types import Voice
 from miraflow_client.api.voices import list_voices
 from miraflow_client.models import VoiceList
@@ -48,8 +47,7 @@ class Voices(SyncAPIResource):
         """
         if isinstance(voice, Voice):
             return voice
-        last = None if capturing() else self._cache.last()
-        if last is not None and (found := find_by_ref(voice, last, kind="voice")) is not None:
+        if (found := find_cached(voice, self._cache, kind="voice", any_age=True)) is not None:
             return found
         return self.retrieve(voice)
 
@@ -62,14 +60,9 @@ class Voices(SyncAPIResource):
         check_arguments("voices.retrieve", voice=(voice, VOICE))
         if isinstance(voice, Voice):
             return voice
-        cached = None if capturing() else self._cache.get()
-        if cached is not None and (found := find_by_ref(voice, cached, kind="voice")) is not None:
+        if (found := find_cached(voice, self._cache, kind="voice")) is not None:
             return found
-        known = self.list()
-        found = find_by_ref(voice, known, kind="voice")
-        if found is None:
-            raise unknown(voice, known, kind="voice")
-        return found
+        return find_known(voice, self.list(), kind="voice")
 
 
 class AsyncVoices(AsyncAPIResource):
@@ -98,8 +91,7 @@ class AsyncVoices(AsyncAPIResource):
         """
         if isinstance(voice, Voice):
             return voice
-        last = None if capturing() else self._cache.last()
-        if last is not None and (found := find_by_ref(voice, last, kind="voice")) is not None:
+        if (found := find_cached(voice, self._cache, kind="voice", any_age=True)) is not None:
             return found
         return await self.retrieve(voice)
 
@@ -108,14 +100,9 @@ class AsyncVoices(AsyncAPIResource):
         check_arguments("voices.retrieve", voice=(voice, VOICE))
         if isinstance(voice, Voice):
             return voice
-        cached = None if capturing() else self._cache.get()
-        if cached is not None and (found := find_by_ref(voice, cached, kind="voice")) is not None:
+        if (found := find_cached(voice, self._cache, kind="voice")) is not None:
             return found
-        known = await self.list()
-        found = find_by_ref(voice, known, kind="voice")
-        if found is None:
-            raise unknown(voice, known, kind="voice")
-        return found
+        return find_known(voice, await self.list(), kind="voice")
 
 
 def _voices(listed: VoiceList) -> builtins.list[Voice]:

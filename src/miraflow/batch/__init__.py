@@ -15,8 +15,8 @@ arrives), reconciles by name the creates a crash left unanswered (`reconcile`), 
 scheduler timed by the SDK's adaptive waiter (`scheduler`), slows the whole batch down on a 429 (`pacing`), and
 downloads each video atomically, verified by SHA-256 (`files`). Rerunning the same campaign in the same folder
 resumes it. `campaign_status` and `write_report` read a folder's ledger; `plan_campaign` is the dry run;
-`estimate_cost` the credits it would spend (an estimate from the spec's `x-pricing`). A run returns a
-`CampaignResult` whose `outcome` says how it ended.
+`estimate_cost` the credits it would spend (an estimate from the spec's `x-pricing`). `CampaignOptions` says how a run
+goes (concurrency, retries, encoding...); it returns a `CampaignResult` whose `outcome` says how it ended.
 
 A plain library on the SDK's public names only (`miraflow`, `miraflow.clock`, `miraflow.polling`, `miraflow.retries`,
 `miraflow.resolve`, `miraflow.modes`, `miraflow.filenames`): no typer, no private SDK module (tests/test_layers.py
@@ -33,6 +33,7 @@ from miraflow.batch.errors import (
     LedgerConflictError,
 )
 from miraflow.batch.ledger import Ledger, LedgerError, LedgerRow, RowState
+from miraflow.batch.options import CampaignOptions
 from miraflow.batch.plan import Plan, plan_campaign
 from miraflow.batch.report import CampaignStatus, campaign_status, write_report
 from miraflow.batch.rows import Row, RowError, Validation, read_rows, validate_rows
@@ -53,6 +54,7 @@ __all__ = [
     "CampaignBusyError",
     "CampaignFileError",
     "CampaignObserver",
+    "CampaignOptions",
     "CampaignResult",
     "CampaignStatus",
     "CostEstimate",

@@ -28,6 +28,7 @@ it may leave that way; a bug trying another move raises `LedgerError`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -160,7 +161,7 @@ class LedgerRow:
         return cls(**values)
 
 
-class Ledger:
+class Ledger(contextlib.AbstractContextManager["Ledger"]):
     """The SQLite ledger of the campaign in `folder` (`folder/campaign.sqlite`). Not thread-safe: one event loop.
 
     ```python
@@ -213,9 +214,6 @@ class Ledger:
     def close(self) -> None:
         """Close the database (a last checkpoint folds the write-ahead log into it)."""
         self._db.close()
-
-    def __enter__(self) -> Ledger:
-        return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

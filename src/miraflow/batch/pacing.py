@@ -14,12 +14,19 @@ import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import attrs
+
 from miraflow import APIStatusError
 from miraflow.batch.logs import logger
 from miraflow.clock import AsyncClock
 from miraflow.retries import delay_after
 
-__all__ = ["CreateLimiter", "RateGate"]
+__all__ = ["CreateLimiter", "Pacing", "RateGate", "own_rng"]
+
+
+def own_rng(rng: random.Random | None) -> random.Random:
+    """`rng`, else a new `random.Random`: the jitter source of the gate, the scheduler or the reconciler."""
+    return rng if rng is not None else random.Random()
 
 
 class RateGate:
@@ -27,7 +34,7 @@ class RateGate:
 
     def __init__(self, clock: AsyncClock, *, rng: random.Random | None = None) -> None:
         self._clock = clock
-        self._rng = rng if rng is not None else random.Random()
+        self._rng = own_rng(rng)
         self._resume_at = 0.0
         self._strikes = 0  # 429s in a row, for the backoff when the server gives no Retry-After
         self.pauses = 0
@@ -59,6 +66,20 @@ class RateGate:
         """Return once the batch is not paused."""
         while (delay := self._resume_at - self._clock.now()) > 0:
             await self._clock.sleep(delay)
+
+
+@attrs.frozen
+class Pacing:
+    """What times a campaign's requests, made once per run and shared by its scheduler and reconciler.
+
+    The `clock` they wait on, the batch-wide `gate`, the `time_scale` of a simulator faster than real time, and the
+    `rng` their jitter comes from (default: a new `random.Random`).
+    """
+
+    clock: AsyncClock
+    gate: RateGate
+    time_scale: float = 1.0
+    rng: random.Random = attrs.field(default=None, converter=own_rng)
 
 
 class CreateLimiter:

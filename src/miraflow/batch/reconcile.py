@@ -18,16 +18,15 @@ interval), and one more at each deadline.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
 import attrs
 
 from miraflow import APIError, RateLimitError
 from miraflow.batch.logs import logger
 from miraflow.batch.naming import token_in
-from miraflow.batch.pacing import RateGate
-from miraflow.clock import AsyncClock
+from miraflow.batch.pacing import Pacing
 from miraflow.polling import POLL_MIN_INTERVAL
 from miraflow.retries import retry_async
 from miraflow.spec import lifecycle
@@ -38,6 +37,7 @@ __all__ = [
     "RECONCILE_SLACK",
     "Reconciler",
     "Suspect",
+    "SuspectEvents",
     "find_tokens",
     "give_up_after",
 ]
@@ -83,38 +83,39 @@ def find_tokens(videos: Sequence[Video], tokens: set[str]) -> dict[str, Video]:
 
 
 ListVideos = Callable[[], Awaitable[Sequence[Video]]]
-PriorOpen = Callable[[Suspect], bool]
 
 
+class SuspectEvents(Protocol):
+    """What the reconciler asks and tells of its suspects (a campaign's run listens)."""
+
+    def prior_open(self, suspect: Suspect) -> bool:
+        """Whether a job created before `suspect` may still be running."""
+        ...
+
+    def suspect_found(self, suspect: Suspect, video: Video) -> None:
+        """`suspect`'s video was found."""
+        ...
+
+    def suspect_missing(self, suspect: Suspect) -> None:
+        """`suspect`'s video did not appear in time."""
+        ...
+
+
+@attrs.define(kw_only=True, eq=False, repr=False, slots=False)
 class Reconciler:
     """Sweeps the account's completed videos for the suspects' tokens (see the module's docstring).
 
-    `prior_open(suspect)` tells whether a job created before the suspect may still be running. Outcomes go to
-    `on_found(suspect, video)` and `on_missing(suspect)`. `run()` returns once `close()` was called and no suspect is
+    `pacing` is the run's clock, rate gate, time scale and jitter source; `events` tells whether jobs created before a
+    suspect may still be running, and hears the outcomes. `run()` returns once `close()` was called and no suspect is
     left; it raises the listing's error if listing keeps failing or fails for good.
     """
 
-    def __init__(
-        self,
-        *,
-        list_videos: ListVideos,
-        gate: RateGate,
-        prior_open: PriorOpen,
-        on_found: Callable[[Suspect, Video], object],
-        on_missing: Callable[[Suspect], object],
-        clock: AsyncClock,
-        time_scale: float = 1.0,
-        rng: random.Random | None = None,
-    ) -> None:
-        self._list = list_videos
-        self._gate = gate
-        self._prior_open = prior_open
-        self._on_found = on_found
-        self._on_missing = on_missing
-        self._time_scale = time_scale
-        self._clock = clock
+    _list: ListVideos = attrs.field(alias="list_videos")
+    _pacing: Pacing
+    _events: SuspectEvents
+
+    def __attrs_post_init__(self) -> None:
         self._suspects: dict[int, Suspect] = {}
-        self._rng = rng if rng is not None else random.Random()
         self._wake = asyncio.Event()
         self._closed = False
         self.sweeps = 0
@@ -139,7 +140,7 @@ class Reconciler:
             return suspect.intent_at
         if suspect.clear_at is None:
             return None
-        return max(suspect.intent_at, suspect.clear_at) + give_up_after(suspect.mode, self._time_scale)
+        return max(suspect.intent_at, suspect.clear_at) + give_up_after(suspect.mode, self._pacing.time_scale)
 
     async def run(self) -> None:
         """Sweep until closed and every suspect is resolved.
@@ -154,42 +155,46 @@ class Reconciler:
                 continue
             self._wake.clear()
             await retry_async(
-                self.sweep, attempts=_MAX_LIST_FAILURES, clock=self._clock, rng=self._rng, on_retry=self._listing_failed
+                self.sweep,
+                attempts=_MAX_LIST_FAILURES,
+                clock=self._pacing.clock,
+                rng=self._pacing.rng,
+                on_retry=self._listing_failed,
             )
             if self._suspects:
                 await self._nap(self._next_sweep_in())
 
     def _listing_failed(self, error: APIError, delay: float) -> None:
         if isinstance(error, RateLimitError):
-            self._gate.rate_limited(error)
+            self._pacing.gate.rate_limited(error)
         logger.debug("batch: listing videos failed (%s); again in %.2f s", type(error).__name__, delay)
 
     async def sweep(self) -> None:
         """List the account's videos once; resolve every suspect found, and every one past its deadline."""
-        await self._gate.wait()
+        await self._pacing.gate.wait()
         self.sweeps += 1
         videos = await self._list()
-        self._gate.succeeded()
-        now = self._clock.now()
+        self._pacing.gate.succeeded()
+        now = self._pacing.clock.now()
         found = find_tokens(videos, {suspect.token for suspect in self._suspects.values()})
         for suspect in list(self._suspects.values()):
             video = found.get(suspect.token)
             if video is not None:
                 del self._suspects[suspect.key]
-                self._on_found(suspect, video)
+                self._events.suspect_found(suspect, video)
                 continue
-            if suspect.clear_at is None and not self._prior_open(suspect):
+            if suspect.clear_at is None and not self._events.prior_open(suspect):
                 suspect.clear_at = now
             deadline = self.deadline(suspect)
             if deadline is not None and now >= deadline:
                 del self._suspects[suspect.key]
-                self._on_missing(suspect)
+                self._events.suspect_missing(suspect)
 
     def _next_sweep_in(self) -> float:
         modes = lifecycle().modes
         shortest = min(modes[suspect.mode].duration.min for suspect in self._suspects.values())
-        interval = max(POLL_MIN_INTERVAL, shortest / 2) * self._time_scale
-        now = self._clock.now()
+        interval = max(POLL_MIN_INTERVAL, shortest / 2) * self._pacing.time_scale
+        now = self._pacing.clock.now()
         deadlines = [d for suspect in self._suspects.values() if (d := self.deadline(suspect)) is not None]
         if deadlines:
             interval = min(interval, max(0.0, min(deadlines) - now))
@@ -198,7 +203,7 @@ class Reconciler:
     async def _nap(self, seconds: float) -> None:
         """Sleep `seconds`, or less if a suspect is added (it gets a first look at once)."""
         waker = asyncio.ensure_future(self._wake.wait())
-        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
+        sleeper = asyncio.ensure_future(self._pacing.clock.sleep(seconds))
         try:
             await asyncio.wait({waker, sleeper}, return_when=asyncio.FIRST_COMPLETED)
         finally:

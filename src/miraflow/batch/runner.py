@@ -58,12 +58,14 @@ from miraflow.batch.files import file_digest, folder_lock, remove_partial_files
 from miraflow.batch.ledger import Ledger, LedgerRow, RowState
 from miraflow.batch.logs import logger
 from miraflow.batch.naming import video_token
-from miraflow.batch.pacing import CreateLimiter, RateGate
+from miraflow.batch.options import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, CampaignOptions
+from miraflow.batch.pacing import CreateLimiter, Pacing, RateGate
 from miraflow.batch.plan import load_catalog
 from miraflow.batch.reconcile import Reconciler, Suspect
 from miraflow.batch.rows import read_rows, validate_rows
 from miraflow.batch.scheduler import PollScheduler, WaitingJob
 from miraflow.batch.spend import rows_to_create
+from miraflow.batch.tasks import spawn
 from miraflow.clock import AsyncClock, AsyncSystemClock
 from miraflow.retries import delay_after, is_transient, retry_async
 from miraflow.spec import lifecycle
@@ -79,9 +81,6 @@ __all__ = [
     "run_campaign_sync",
 ]
 
-DEFAULT_CONCURRENCY = 4
-DEFAULT_MAX_ATTEMPTS = 2
-"""With `retry_failed`: a row whose job failed is created at most this many times in all."""
 _DOWNLOAD_ATTEMPTS = 6
 _CONNECT_FAILURES = 8  # creates in a row that could not reach the service before the run gives up
 
@@ -190,73 +189,66 @@ class CampaignResult:
 async def run_campaign(
     file: str | Path,
     out: str | Path,
+    options: CampaignOptions | None = None,
     *,
     client: AsyncMiraflow | None = None,
     api_key: str | None = None,
     base_url: str | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    time_scale: float = 1.0,
-    skip_invalid: bool = False,
-    recreate_ambiguous: bool = False,
-    retry_failed: bool = False,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    encoding: str | None = None,
     balance: float | None = None,
-    allow_partial: bool = False,
     observer: CampaignObserver | None = None,
     stop: asyncio.Event | None = None,
     crash_points: CrashPoints | None = None,
     clock: AsyncClock | None = None,
+    **settings: Any,
 ) -> CampaignResult:
     """Run (or resume) the campaign of `file` in the folder `out`; return how it ended.
 
     ```python
-    from miraflow.batch import run_campaign
+    from miraflow.batch import CampaignOptions, run_campaign
 
-    result = await run_campaign("campaign.csv", "out/", concurrency=4)
+    result = await run_campaign("campaign.csv", "out/", CampaignOptions(concurrency=4))
     print(result.counts, [(row.name, row.error) for row in result.problems])
     ```
 
+    `options` (a `CampaignOptions`: concurrency, time scale, retries, encoding...) says how it runs; its fields may
+    also be given as keywords (`run_campaign(file, out, concurrency=4)`), alone or over `options`.
     `client` is an `AsyncMiraflow` (made from `api_key` and `base_url`, or the environment, and closed again if not
     given; one made here has `max_retries=0`, so every retry is the campaign's own and a 429 pauses the whole
-    batch). `time_scale` is for a simulator running faster than real time. Raises `InvalidRowsError` (nothing sent)
-    if a row is invalid and `skip_invalid` is false, `CampaignFileError` for a file that is not a campaign,
-    `LedgerConflictError` if `out` holds a campaign the file contradicts, `CampaignBusyError` if another run holds
-    `out`, and the SDK's errors when the API cannot be worked with (the ledger stays consistent: rerun to resume).
-    `clock` (default: the system's) is the one clock the run's scheduler, rate gate and reconciler share.
-    `retry_failed` creates again the rows whose job failed, until a row has had `max_attempts` attempts (kept in the
-    ledger: the bound holds across runs). `encoding` is the file's text encoding (None: UTF-8, or UTF-16/32 with a BOM).
-    With a `balance` (credits; the API has no endpoint for it), the estimated cost of the rows this run would create
-    is checked first: `InsufficientCreditsError` (nothing sent) if it cannot cover them, unless `allow_partial`.
+    batch). Raises `InvalidRowsError` (nothing sent) if a row is invalid and `skip_invalid` is false,
+    `CampaignFileError` for a file that is not a campaign, `LedgerConflictError` if `out` holds a campaign the file
+    contradicts, `CampaignBusyError` if another run holds `out`, and the SDK's errors when the API cannot be worked
+    with (the ledger stays consistent: rerun to resume). `clock` (default: the system's) is the one clock the run's
+    scheduler, rate gate and reconciler share. With a `balance` (credits; the API has no endpoint for it), the
+    estimated cost of the rows this run would create is checked first: `InsufficientCreditsError` (nothing sent) if
+    it cannot cover them, unless `allow_partial`.
     """
-    if max_attempts < 1:
-        raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
+    options = attrs.evolve(options if options is not None else CampaignOptions(), **settings)
     clock = clock if clock is not None else AsyncSystemClock()
     folder = Path(out)
-    raw = read_rows(file, encoding=encoding)
+    raw = read_rows(file, encoding=options.encoding)
     own = client is None
     if client is None:
         client = AsyncMiraflow(api_key, base_url=base_url, max_retries=0)
     try:
         catalog = await load_catalog(client, raw, clock=clock)
         validation = validate_rows(raw, avatars=catalog.avatars, voices=catalog.voices)
-        if validation.errors and not skip_invalid:
+        if validation.errors and not options.skip_invalid:
             raise InvalidRowsError(validation.errors)
         with folder_lock(folder), Ledger.open(folder) as ledger:
             ledger.bind(base_url=client.base_url, source=str(Path(file).resolve()))
             ledger.sync(validation.rows, validation.errors)
             if balance is not None:
-                to_create = rows_to_create(ledger.rows(), max_attempts=max_attempts if retry_failed else None)
-                estimate_cost(to_create, balance=balance).check(allow_partial=allow_partial)
+                to_create = rows_to_create(ledger.rows(), max_attempts=options.attempts_bound)
+                estimate_cost(to_create, balance=balance).check(allow_partial=options.allow_partial)
             run = _Run(
                 client=client,
                 ledger=ledger,
                 folder=folder,
                 avatars={avatar.id: avatar for avatar in catalog.avatars},
-                concurrency=concurrency,
-                time_scale=time_scale,
-                recreate_ambiguous=recreate_ambiguous,
-                max_attempts=max_attempts if retry_failed else None,
+                concurrency=options.concurrency,
+                time_scale=options.time_scale,
+                recreate_ambiguous=options.recreate_ambiguous,
+                max_attempts=options.attempts_bound,
                 observer=observer,
                 stop=stop if stop is not None else asyncio.Event(),
                 crash=crash_points if crash_points is not None else CrashPoints(),
@@ -273,61 +265,33 @@ def run_campaign_sync(file: str | Path, out: str | Path, **options: Any) -> Camp
     return asyncio.run(run_campaign(file, out, **options))
 
 
+@attrs.define(kw_only=True, eq=False, repr=False, slots=False)
 class _Run:
-    """One run of a campaign: the tasks, the queues, and the ledger moves between them."""
+    """One run of a campaign: the tasks, the queues, and the ledger moves between them.
 
-    def __init__(
-        self,
-        *,
-        client: AsyncMiraflow,
-        ledger: Ledger,
-        folder: Path,
-        avatars: Mapping[str, Avatar],
-        concurrency: int,
-        time_scale: float,
-        recreate_ambiguous: bool,
-        max_attempts: int | None,
-        observer: CampaignObserver | None,
-        stop: asyncio.Event,
-        crash: CrashPoints,
-        clock: AsyncClock,
-    ) -> None:
-        self.client = client
-        self.ledger = ledger
-        self.folder = folder
-        self.avatars = avatars
-        self.concurrency = concurrency
-        self.time_scale = time_scale
-        self.recreate_ambiguous = recreate_ambiguous
-        self.max_attempts = max_attempts  # None: failed jobs are not retried
-        self.observer = observer
-        self.stop = stop
-        self.crash = crash
-        self.clock = clock
+    It hears what its scheduler tells (`JobEvents`) and what its reconciler asks and tells (`SuspectEvents`).
+    """
+
+    client: AsyncMiraflow
+    ledger: Ledger
+    folder: Path
+    avatars: Mapping[str, Avatar]
+    concurrency: int
+    time_scale: float
+    recreate_ambiguous: bool
+    max_attempts: int | None  # None: failed jobs are not retried
+    observer: CampaignObserver | None
+    stop: asyncio.Event
+    crash: CrashPoints
+    clock: AsyncClock
+
+    def __attrs_post_init__(self) -> None:
         self.rng = random.Random()
         self.gate = RateGate(self.clock, rng=self.rng)
-        self.limiter = CreateLimiter(concurrency)
-        self.scheduler = PollScheduler(
-            fetch=client.jobs.retrieve,
-            clock=self.clock,
-            gate=self.gate,
-            on_complete=self._job_complete,
-            on_failed=self._job_failed,
-            on_error=self._job_error,
-            on_status=self._job_status,
-            time_scale=time_scale,
-            rng=self.rng,
-        )
-        self.reconciler = Reconciler(
-            list_videos=client.videos.list,
-            gate=self.gate,
-            prior_open=self._prior_open,
-            on_found=self._found,
-            on_missing=self._missing,
-            clock=self.clock,
-            time_scale=time_scale,
-            rng=self.rng,
-        )
+        pacing = Pacing(self.clock, self.gate, self.time_scale, self.rng)
+        self.limiter = CreateLimiter(self.concurrency)
+        self.scheduler = PollScheduler(fetch=self.client.jobs.retrieve, pacing=pacing, events=self)
+        self.reconciler = Reconciler(list_videos=self.client.videos.list, pacing=pacing, events=self)
         self.pending: deque[int] = deque()
         self.pending_added = asyncio.Event()
         self.downloads: asyncio.Queue[int] = asyncio.Queue()
@@ -475,9 +439,7 @@ class _Run:
                     self.pending.clear()
                 continue
             key = self.pending.popleft()
-            task = asyncio.ensure_future(self._create(key))
-            self.creates.add(task)
-            task.add_done_callback(self.creates.discard)
+            spawn(self._create(key), self.creates)
 
     async def _create(self, key: int) -> None:
         try:
@@ -565,17 +527,17 @@ class _Run:
 
     # --- waiting ---------------------------------------------------------------------------------------------------
 
-    def _job_status(self, job: WaitingJob, status: JobStatus) -> None:
+    def job_status(self, job: WaitingJob, status: JobStatus) -> None:
         self.crash.reached("poll")
 
-    def _job_complete(self, job: WaitingJob, status: JobStatus) -> None:
+    def job_complete(self, job: WaitingJob, status: JobStatus) -> None:
         assert status.video_id is not None
         self.ledger.mark_complete(job.key, status.video_id)
         self.open_seqs.pop(job.key, None)
         self.downloads.put_nowait(job.key)
         self._changed()
 
-    def _job_failed(self, job: WaitingJob, failure: JobFailedError) -> None:
+    def job_failed(self, job: WaitingJob, failure: JobFailedError) -> None:
         self.ledger.mark_failed(job.key, failure.state, str(failure))
         self.open_seqs.pop(job.key, None)
         if (
@@ -590,7 +552,7 @@ class _Run:
             self.pending_added.set()
         self._changed()
 
-    def _job_error(self, job: WaitingJob, error: APIError) -> None:
+    def job_error(self, job: WaitingJob, error: APIError) -> None:
         self.open_seqs.pop(job.key, None)
         if isinstance(error, NotFoundError):
             self.ledger.mark_failed(job.key, "unknown_job", f"the job's status cannot be read: {error.message}")
@@ -600,17 +562,17 @@ class _Run:
 
     # --- reconciling -----------------------------------------------------------------------------------------------
 
-    def _prior_open(self, suspect: Suspect) -> bool:
+    def prior_open(self, suspect: Suspect) -> bool:
         return any(seq < suspect.seq for key, seq in self.open_seqs.items() if key != suspect.key)
 
-    def _found(self, suspect: Suspect, video: Video) -> None:
+    def suspect_found(self, suspect: Suspect, video: Video) -> None:
         logger.debug("row %d: found its video %s by name", suspect.key, video.id)
         self.ledger.mark_complete(suspect.key, video.id)
         self.open_seqs.pop(suspect.key, None)
         self.downloads.put_nowait(suspect.key)
         self._changed()
 
-    def _missing(self, suspect: Suspect) -> None:
+    def suspect_missing(self, suspect: Suspect) -> None:
         self.open_seqs.pop(suspect.key, None)
         row = self.ledger.get(suspect.key)
         if row.state == RowState.CREATING:

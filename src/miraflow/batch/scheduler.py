@@ -31,22 +31,29 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import random
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
 from miraflow import APIError, JobFailedError, RateLimitError
 from miraflow.batch.logs import logger
-from miraflow.batch.pacing import RateGate
-from miraflow.clock import AsyncClock
+from miraflow.batch.pacing import Pacing
+from miraflow.batch.tasks import spawn
 from miraflow.polling import POLL_LAG_BUDGET, POLL_MAX_INTERVAL, WaitState, new_planner
 from miraflow.spec import lifecycle
 from miraflow.types import JobStatus
 
-__all__ = ["DEFAULT_POLLS_IN_FLIGHT", "QUEUE_GENERATIONS", "RELAXED_LAG", "Phase", "PollScheduler", "WaitingJob"]
+__all__ = [
+    "DEFAULT_POLLS_IN_FLIGHT",
+    "QUEUE_GENERATIONS",
+    "RELAXED_LAG",
+    "JobEvents",
+    "Phase",
+    "PollScheduler",
+    "WaitingJob",
+]
 
 DEFAULT_POLLS_IN_FLIGHT = 8
 RELAXED_LAG = 6.0
@@ -88,45 +95,43 @@ class WaitingJob:
 
 
 Fetch = Callable[[str], Awaitable[JobStatus]]
-OnComplete = Callable[[WaitingJob, JobStatus], object]
-OnFailed = Callable[[WaitingJob, JobFailedError], object]
-OnError = Callable[[WaitingJob, APIError], object]
-OnStatus = Callable[[WaitingJob, JobStatus], object]
 
 
+class JobEvents(Protocol):
+    """What the scheduler tells of the jobs it follows (a campaign's run listens)."""
+
+    def job_status(self, job: WaitingJob, status: JobStatus) -> None:
+        """A status of `job` was read (before the scheduler acts on it)."""
+        ...
+
+    def job_complete(self, job: WaitingJob, status: JobStatus) -> None:
+        """`job` succeeded: `status` carries the videoId."""
+        ...
+
+    def job_failed(self, job: WaitingJob, failure: JobFailedError) -> None:
+        """`job` ended in a failure state."""
+        ...
+
+    def job_error(self, job: WaitingJob, error: APIError) -> None:
+        """`job`'s status cannot be had: a non-transient error, or transient ones past the waiter's patience."""
+        ...
+
+
+@attrs.define(kw_only=True, eq=False, repr=False, slots=False)
 class PollScheduler:
     """Polls every waiting job of a campaign from one loop (see the module's docstring).
 
-    `fetch(job_id)` gets a status (`client.jobs.retrieve`). Outcomes go to the callbacks: `on_complete` (the job
-    succeeded: its status carries the videoId), `on_failed` (it ended in a failure state), `on_error` (its status
-    cannot be had: a non-transient error, or transient ones past the waiter's patience). `run()` returns once `close()`
-    was called and no job is left.
+    `fetch(job_id)` gets a status (`client.jobs.retrieve`); `pacing` is the run's clock, rate gate, time scale and
+    jitter source; every status read and every outcome goes to `events`. `run()` returns once `close()` was called
+    and no job is left.
     """
 
-    def __init__(
-        self,
-        *,
-        fetch: Fetch,
-        clock: AsyncClock,
-        gate: RateGate,
-        on_complete: OnComplete,
-        on_failed: OnFailed,
-        on_error: OnError,
-        on_status: OnStatus | None = None,
-        time_scale: float = 1.0,
-        rng: random.Random | None = None,
-        max_in_flight: int = DEFAULT_POLLS_IN_FLIGHT,
-    ) -> None:
-        self._fetch = fetch
-        self._clock = clock
-        self._gate = gate
-        self._on_complete = on_complete
-        self._on_failed = on_failed
-        self._on_error = on_error
-        self._on_status = on_status
-        self._time_scale = time_scale
-        self._rng = rng if rng is not None else random.Random()
-        self._max_in_flight = max_in_flight
+    _fetch: Fetch
+    _pacing: Pacing
+    _events: JobEvents
+    _max_in_flight: int = DEFAULT_POLLS_IN_FLIGHT
+
+    def __attrs_post_init__(self) -> None:
         self._lifecycle = lifecycle()
         self._jobs: dict[int, WaitingJob] = {}  # every job followed (not done)
         self._phases: dict[Phase, dict[int, WaitingJob]] = {phase: {} for phase in Phase if phase is not Phase.DONE}
@@ -148,7 +153,7 @@ class PollScheduler:
 
     def add(self, job: WaitingJob) -> None:
         """Follow `job` until it reaches a terminal state."""
-        now = self._clock.now()
+        now = self._pacing.clock.now()
         self._jobs[job.key] = job
         if self._first_queued() is not None:  # jobs are queued already: this one waits behind them
             self._mark_queued(job, now)
@@ -169,7 +174,7 @@ class PollScheduler:
             while self._jobs or not self._closed:
                 if self._failure is not None:
                     raise self._failure
-                now = self._clock.now()
+                now = self._pacing.clock.now()
                 while self._timers and self._in_flight < self._max_in_flight:
                     due, _, generation, key = self._timers[0]
                     job = self._jobs.get(key)
@@ -196,7 +201,7 @@ class PollScheduler:
         """Sleep `delay` seconds on the clock (forever if None), or until woken."""
         waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._wake.wait())}
         if delay is not None:
-            waiters.add(asyncio.ensure_future(self._clock.sleep(delay)))
+            waiters.add(asyncio.ensure_future(self._pacing.clock.sleep(delay)))
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -207,9 +212,7 @@ class PollScheduler:
 
     def _launch(self, job: WaitingJob) -> None:
         self._in_flight += 1
-        task = asyncio.ensure_future(self._poll(job))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        spawn(self._poll(job), self._tasks)
 
     async def _poll(self, job: WaitingJob) -> None:
         try:
@@ -224,26 +227,26 @@ class PollScheduler:
     async def _poll_once(self, job: WaitingJob) -> None:
         wait = job.wait
         assert wait is not None
-        await self._gate.wait()
+        await self._pacing.gate.wait()
         self.polls += 1
         try:
             status = await self._fetch(job.job_id)
         except APIError as error:
             self._failed_poll(job, wait, error)
             return
-        self._gate.succeeded()
+        self._pacing.gate.succeeded()
         if job.phase is not Phase.DONE:
             self._observe(job, wait, status)
 
     def _failed_poll(self, job: WaitingJob, wait: WaitState, error: APIError) -> None:
-        now = self._clock.now()
+        now = self._pacing.clock.now()
         if isinstance(error, RateLimitError):
-            self._gate.rate_limited(error)
+            self._pacing.gate.rate_limited(error)
         try:
             wait.on_error(error, now)  # transient: the waiter's backoff (Retry-After honoured); else it raises
         except APIError as fatal:
             self._finish(job)
-            self._on_error(job, fatal)
+            self._events.job_error(job, fatal)
             return
         if job.phase is Phase.DONE or job.wait is not wait:
             return
@@ -253,10 +256,9 @@ class PollScheduler:
         self._schedule(job, now + wait.sleep_before_poll(now))
 
     def _observe(self, job: WaitingJob, wait: WaitState, status: JobStatus) -> None:
-        now = self._clock.now()
+        now = self._pacing.clock.now()
         info = self._lifecycle.states[status.status]
-        if self._on_status is not None:
-            self._on_status(job, status)
+        self._events.job_status(job, status)
         if info.terminal:
             self._finish(job)
             self._started_before(job, now)
@@ -264,10 +266,10 @@ class PollScheduler:
             try:
                 final = wait.on_status(status, now)
             except JobFailedError as failure:
-                self._on_failed(job, failure)
+                self._events.job_failed(job, failure)
                 return
             assert final is not None
-            self._on_complete(job, final)
+            self._events.job_complete(job, final)
             return
         self._retune(wait)
         wait.on_status(status, now)  # records the reading in the planner; never raises for a running job
@@ -333,7 +335,7 @@ class PollScheduler:
         if wait is None:
             since = head.queued_since if head.queued_since is not None else now
             wait = head.wait = self._wait_state(head, started_after=since, now=now)
-        fallback = POLL_MAX_INTERVAL * self._time_scale
+        fallback = POLL_MAX_INTERVAL * self._pacing.time_scale
         self._schedule(head, now + max(wait.sleep_before_poll(now), fallback))
 
     # --- bookkeeping -----------------------------------------------------------------------------------------------
@@ -349,8 +351,8 @@ class PollScheduler:
         planner = new_planner(
             job.mode,
             started_after=started_after,
-            rng=self._rng,
-            time_scale=self._time_scale,
+            rng=self._pacing.rng,
+            time_scale=self._pacing.time_scale,
             lag_budget=self._lag_budget(),
         )
         return WaitState(job_id=job.job_id, planner=planner, now=now, timeout=None, on_progress=None)

@@ -25,22 +25,7 @@ from miraflow.cli import demo as demo_flow
 from miraflow.cli.batch import batch_app
 from miraflow.cli.connection import connect
 from miraflow.cli.durations import DURATION_METAVAR, duration_option
-from miraflow.cli.errors import (
-    EXIT_CODES_HELP,
-    ClickException,
-    CLIError,
-    Reporter,
-    emit,
-    emit_json,
-    failure_json,
-    interrupted,
-    json_requested,
-    reporting,
-    silence_stdout,
-    stdout_is_null,
-    stdout_pipe_closed,
-    usage_failure,
-)
+from miraflow.cli.errors import EXIT_CODES_HELP, CLIError, Reporter, reporting, run_command_line
 from miraflow.cli.folders import output_folder
 from miraflow.cli.help_format import PlainHelpGroup
 from miraflow.cli.large_script import confirm_large_script
@@ -70,36 +55,18 @@ class MiraflowGroup(PlainHelpGroup):
         **extra: Any,
     ) -> Any:
         """Run the command line; exit (or, with `standalone_mode=False`, return) with its exit code."""
-        was_null = stdout_is_null()
-        try:
-            result = super().main(
+        parent = super().main
+        code = run_command_line(
+            lambda: parent(
                 args,
                 prog_name,
                 complete_var,
                 standalone_mode=False,
                 windows_expand_args=windows_expand_args,
                 **extra,
-            )
-            code = result if isinstance(result, int) else 0
-            sys.stdout.flush()  # now, so a closed pipe is handled below, not at the interpreter's exit
-        except ClickException as exc:
-            failure, code = usage_failure(exc)
-            if failure is not None:
-                if json_requested(args):
-                    emit_json(failure_json(failure, exc))
-                emit(failure)
-        except (typer.Abort, KeyboardInterrupt, EOFError):
-            failure = interrupted()
-            emit(failure)
-            code = failure.code
-        except BrokenPipeError:  # stdout's reader went away (help piped into `head -1`): it has what it wanted
-            silence_stdout()
-            code = 0
-        except SystemExit as exc:
-            if not stdout_pipe_closed(was_null):
-                raise
-            silence_stdout()
-            code = 0 if exc.code == 1 else int(exc.code or 0)
+            ),
+            args,
+        )
         if standalone_mode:
             sys.exit(code)
         return code
@@ -247,40 +214,37 @@ def _listing(
             show(out, found)
 
 
-@app.command()
-def avatars(
-    ctx: typer.Context,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-    api_key: ApiKeyOption = None,
-    base_url: BaseUrlOption = None,
+def _listing_command(
+    name: str, fetch: Callable[[Miraflow], Sequence[Any]], show: Callable[[Output, Sequence[Any]], None], doc: str
 ) -> None:
-    """List the account's avatars. Photo avatars can make face-cropped or full-background videos."""
-    _listing(ctx, json_output, api_key, base_url, lambda client: client.avatars.list(), Output.avatars, quiet)
+    """Register `miraflow NAME`: a command that lists what `fetch` returns (`_listing`)."""
+
+    def command(
+        ctx: typer.Context,
+        json_output: JsonOption = False,
+        quiet: QuietOption = False,
+        api_key: ApiKeyOption = None,
+        base_url: BaseUrlOption = None,
+    ) -> None:
+        _listing(ctx, json_output, api_key, base_url, fetch, show, quiet)
+
+    command.__doc__ = doc
+    app.command(name=name)(command)
 
 
-@app.command()
-def voices(
-    ctx: typer.Context,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-    api_key: ApiKeyOption = None,
-    base_url: BaseUrlOption = None,
-) -> None:
-    """List the voices a video can be spoken with (`miraflow create --voice`)."""
-    _listing(ctx, json_output, api_key, base_url, lambda client: client.voices.list(), Output.voices, quiet)
-
-
-@app.command()
-def videos(
-    ctx: typer.Context,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-    api_key: ApiKeyOption = None,
-    base_url: BaseUrlOption = None,
-) -> None:
-    """List the account's completed videos."""
-    _listing(ctx, json_output, api_key, base_url, lambda client: client.videos.list(), Output.videos, quiet)
+_listing_command(
+    "avatars",
+    lambda client: client.avatars.list(),
+    Output.avatars,
+    "List the account's avatars. Photo avatars can make face-cropped or full-background videos.",
+)
+_listing_command(
+    "voices",
+    lambda client: client.voices.list(),
+    Output.voices,
+    "List the voices a video can be spoken with (`miraflow create --voice`).",
+)
+_listing_command("videos", lambda client: client.videos.list(), Output.videos, "List the account's completed videos.")
 
 
 # --- making videos ------------------------------------------------------------------------------------------------

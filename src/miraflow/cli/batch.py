@@ -31,7 +31,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 import attrs
 import httpx
@@ -41,6 +41,7 @@ from miraflow import AsyncMiraflow
 from miraflow.batch import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ATTEMPTS,
+    CampaignOptions,
     CampaignResult,
     CostEstimate,
     InvalidRowsError,
@@ -61,21 +62,12 @@ from miraflow.cli.campaign_cost import cost_lines, estimate_json
 from miraflow.cli.campaign_progress import ProgressDisplay, display_wanted, state_summary
 from miraflow.cli.errors import (
     BATCH_EXIT_CODES_HELP,
-    ClickException,
     CLIError,
     Reporter,
-    emit,
-    emit_json,
-    failure_json,
-    interrupted,
-    json_requested,
     note,
     outcome_exit_code,
     reporting,
-    silence_stdout,
-    stdout_is_null,
-    stdout_pipe_closed,
-    usage_failure,
+    run_command_line,
 )
 from miraflow.cli.global_options import connection_options
 from miraflow.cli.help_format import PlainHelpGroup
@@ -301,37 +293,23 @@ def run_command(
         api_key, base_url = connection_options(ctx, api_key, base_url)
         given_balance = None if balance is None else parse_balance(balance, flag="--balance")
         crash = _crash_points()
-        options = _Options(
-            api_key=api_key,
-            base_url=base_url,
-            time_scale=time_scale,
-            skip_invalid=skip_invalid,
-            encoding=encoding,
-            out=out,
-            max_attempts=max_attempts if retry_failed else None,
-        )
+        campaign = _campaign_options(ctx)
+        options = _Options(out, api_key, base_url, campaign)
         if dry_run:
             _dry_run(file, options, json_output=json_output, given_balance=given_balance)
             return
         found_balance = find_balance(given_balance, api_key=api_key, base_url=base_url)
         if not yes:
-            _confirm(file, options, balance=found_balance, allow_partial=allow_partial)
-        campaign = functools.partial(
+            _confirm(file, options, balance=found_balance)
+        run = functools.partial(
             run_campaign,
             file,
             out,
-            concurrency=concurrency,
-            time_scale=time_scale,
-            skip_invalid=skip_invalid,
-            recreate_ambiguous=recreate_ambiguous,
-            retry_failed=retry_failed,
-            max_attempts=max_attempts,
-            encoding=encoding,
+            campaign,
             balance=None if found_balance is None else found_balance.credits,
-            allow_partial=allow_partial,
             crash_points=crash,
         )
-        result = asyncio.run(_run(campaign, api_key=api_key, base_url=base_url, crash=crash, json_output=json_output))
+        result = asyncio.run(_run(run, api_key=api_key, base_url=base_url, crash=crash, json_output=json_output))
         if json_output:
             _print_json({**result.to_json(), "exitCode": int(outcome_exit_code(result.outcome))})
         else:
@@ -361,30 +339,34 @@ async def _run(
             return await campaign(client=client, observer=display, stop=stop)
 
 
+def _campaign_options(ctx: typer.Context) -> CampaignOptions:
+    """How the campaign runs, from `batch run`'s flags: each of `CampaignOptions`' fields has its flag, by its name."""
+    return CampaignOptions(**{field.name: ctx.params[field.name] for field in attrs.fields(CampaignOptions)})
+
+
 @attrs.frozen
 class _Options:
-    """What the dry run and the prompt need of `batch run`'s options."""
+    """`batch run`'s options: the folder, the connection, and how the campaign runs (the dry run and the prompt too)."""
 
+    out: Path
     api_key: str | None
     base_url: str | None
-    time_scale: float
-    skip_invalid: bool
-    encoding: str | None
-    out: Path
-    max_attempts: int | None  # None without --retry-failed
+    campaign: CampaignOptions
 
 
 def _plan(file: Path, options: _Options) -> Plan:
     async def go() -> Plan:
         async with AsyncMiraflow(options.api_key, base_url=options.base_url, max_retries=2) as client:
-            return await plan_campaign(file, client=client, time_scale=options.time_scale, encoding=options.encoding)
+            return await plan_campaign(
+                file, client=client, time_scale=options.campaign.time_scale, encoding=options.campaign.encoding
+            )
 
     return asyncio.run(go())
 
 
 def _estimate(plan: Plan, options: _Options, balance: Balance | None) -> tuple[CostEstimate, int]:
     """The estimated cost of the valid rows a run would create (not those created already), and how many are not."""
-    rows = unsent_rows(plan.validation.rows, options.out, max_attempts=options.max_attempts)
+    rows = unsent_rows(plan.validation.rows, options.out, max_attempts=options.campaign.attempts_bound)
     estimate = estimate_cost(rows, balance=None if balance is None else balance.credits)
     return estimate, len(plan.validation.rows) - len(rows)
 
@@ -401,21 +383,21 @@ def _dry_run(file: Path, options: _Options, *, json_output: bool, given_balance:
     if plan.validation.errors:
         failure = InvalidRowsError(plan.validation.errors)
         if json_output:  # the document lists every error already: say it once
-            if not options.skip_invalid:
+            if not options.campaign.skip_invalid:
                 raise CLIError(str(failure))
             return
-        if not options.skip_invalid:
+        if not options.campaign.skip_invalid:
             raise failure  # `errors` prints every row's line
         for error in plan.validation.errors:
             _say(str(error))
 
 
-def _confirm(file: Path, options: _Options, *, balance: Balance | None, allow_partial: bool) -> None:
+def _confirm(file: Path, options: _Options, *, balance: Balance | None) -> None:
     plan = _plan(file, options)
-    if plan.validation.errors and not options.skip_invalid:
+    if plan.validation.errors and not options.campaign.skip_invalid:
         raise InvalidRowsError(plan.validation.errors)
     estimate, already = _estimate(plan, options, balance)
-    estimate.check(allow_partial=allow_partial)  # refused before asking: the answer could not be yes
+    estimate.check(allow_partial=options.campaign.allow_partial)  # refused before asking: the answer could not be yes
     count = len(estimate.rows)
     if not sys.stdin.isatty():
         raise CLIError(
@@ -479,29 +461,8 @@ def _ended(result: CampaignResult, out: Path) -> CLIError:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `miraflow batch` with `argv` (default: the process's arguments); return the exit code."""
     command = typer.main.get_command(batch_app)
-    was_null = stdout_is_null()
-    try:
-        result: Any = command.main(
-            args=list(argv) if argv is not None else None, prog_name=_PROG, standalone_mode=False
-        )
-        sys.stdout.flush()  # now, so a closed pipe is handled below, not at the interpreter's exit
-    except ClickException as exc:
-        failure, code = usage_failure(exc)
-        if failure is not None:
-            if json_requested(argv):
-                emit_json(failure_json(failure, exc))
-            emit(failure, prefix=_PROG)
-        return code
-    except BrokenPipeError:  # stdout's reader went away (help piped into `head -1`)
-        silence_stdout()
-        return 0
-    except SystemExit as exc:
-        if not stdout_pipe_closed(was_null):
-            raise
-        silence_stdout()
-        return 0 if exc.code == 1 else int(exc.code or 0)
-    except (KeyboardInterrupt, EOFError, typer.Abort):
-        failure = interrupted()
-        emit(failure, prefix=_PROG)
-        return int(failure.code)
-    return result if isinstance(result, int) else 0
+    return run_command_line(
+        lambda: command.main(args=list(argv) if argv is not None else None, prog_name=_PROG, standalone_mode=False),
+        argv,
+        prog=_PROG,
+    )

@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from enum import IntEnum
 from typing import Any, Literal
 
@@ -48,6 +48,7 @@ __all__ = [
     "note",
     "outcome_exit_code",
     "reporting",
+    "run_command_line",
     "silence_stdout",
     "stdout_is_null",
     "stdout_pipe_closed",
@@ -150,90 +151,89 @@ def _describe_campaign(exc: BatchError) -> Failure:
 
 
 def _describe_sdk(exc: miraflow.MiraflowError, *, base_url: str | None) -> Failure:
-    """The one place an SDK error becomes a line and an exit code. Most specific classes first."""
-    where = base_url or "the API"
+    """The one place an SDK error becomes a line and an exit code."""
+    code = next((code for kind, code in _SDK_EXIT_CODES if isinstance(exc, kind)), ExitCode.API_ERROR)
+    return Failure(_sdk_message(exc, where=base_url or "the API"), code)
+
+
+# The SDK's errors that are not about the API (those exit 1): a wrong call, a failed job, a wait that ran out.
+_SDK_EXIT_CODES: tuple[tuple[type[miraflow.MiraflowError], ExitCode], ...] = (
+    (miraflow.MissingAPIKeyError, ExitCode.USAGE),
+    (miraflow.InvalidBaseURLError, ExitCode.USAGE),
+    (miraflow.AmbiguousAvatarError, ExitCode.USAGE),
+    (miraflow.AmbiguousVoiceError, ExitCode.USAGE),
+    (miraflow.ModeNotSupportedError, ExitCode.USAGE),
+    (miraflow.JobFailedError, ExitCode.JOB_FAILED),
+    (miraflow.WaitTimeoutError, ExitCode.WAIT_TIMEOUT),
+)
+
+
+def _sdk_message(exc: miraflow.MiraflowError, *, where: str) -> str:
+    """An SDK error's line: what went wrong, then what to do. Most specific classes first."""
     match exc:
         case miraflow.MissingAPIKeyError():
-            return Failure(
+            return (
                 f"no API key: pass --api-key KEY or set {API_KEY_ENV} (no key? `miraflow demo` runs on a local "
-                "simulator)",
-                ExitCode.USAGE,
+                "simulator)"
             )
         case miraflow.InvalidBaseURLError():
-            return Failure(f"{exc} (from --base-url or {BASE_URL_ENV})", ExitCode.USAGE)
+            return f"{exc} (from --base-url or {BASE_URL_ENV})"
         case miraflow.AmbiguousAvatarError():
-            return Failure(f"{exc} to --avatar (`miraflow avatars` lists them)", ExitCode.USAGE)
+            return f"{exc} to --avatar (`miraflow avatars` lists them)"
         case miraflow.AmbiguousVoiceError():
-            return Failure(f"{exc} to --voice (`miraflow voices` lists them)", ExitCode.USAGE)
+            return f"{exc} to --voice (`miraflow voices` lists them)"
         case miraflow.ModeNotSupportedError() if exc.avatar is not None and not exc.avatar.is_photo:
-            return Failure(
+            return (
                 f"avatar {exc.avatar.name!r} ({exc.avatar.id}) is a video avatar, and --full-background needs a photo "
                 "avatar: nothing was sent and no credits were spent. Leave out --full-background, or pick a photo "
-                "avatar (`miraflow avatars`)",
-                ExitCode.USAGE,
+                "avatar (`miraflow avatars`)"
             )
-        case miraflow.ModeNotSupportedError():
-            return Failure(f"{exc}", ExitCode.USAGE)
         case miraflow.JobFailedError():
-            return Failure(
-                f"{exc} Create it again; if it keeps failing, try another script or avatar", ExitCode.JOB_FAILED
-            )
+            return f"{exc} Create it again; if it keeps failing, try another script or avatar"
         case miraflow.WaitTimeoutError():
-            return Failure(f"{exc}: `miraflow wait {exc.job_id}` waits for it again", ExitCode.WAIT_TIMEOUT)
+            return f"{exc}: `miraflow wait {exc.job_id}` waits for it again"
         case miraflow.AuthenticationError():
-            return Failure(
-                f"the API key was not accepted ({exc.message}): check --api-key or {API_KEY_ENV}", ExitCode.API_ERROR
-            )
+            return f"the API key was not accepted ({exc.message}): check --api-key or {API_KEY_ENV}"
         case miraflow.InsufficientCreditsError():
-            return Failure(
+            return (
                 f"{exc.message}: nothing was created and no credits were spent; add credits to the account, or use "
-                "a shorter script",
-                ExitCode.API_ERROR,
+                "a shorter script"
             )
-        # An unknown avatar or voice is found before any request: its message lists what exists.
-        case miraflow.NotFoundError() if exc.response is None:
-            return Failure(exc.message, ExitCode.API_ERROR)
         case miraflow.NotFoundError() if _is_listing(exc):
-            return Failure(
+            return (
                 f"{_root_of(exc) or where} answered 404 Not Found to {_path_of(exc)}, which every Miraflow API root "
                 f"has: the base URL looks wrong (is /api missing, or is it another server?). Give the API root, such "
-                f"as {default_api_root()}, with --base-url or {BASE_URL_ENV}",
-                ExitCode.API_ERROR,
+                f"as {default_api_root()}, with --base-url or {BASE_URL_ENV}"
             )
-        case miraflow.NotFoundError():
-            return Failure(f"{exc.message}: check the id (this key's account has no such item)", ExitCode.API_ERROR)
+        case miraflow.NotFoundError() if exc.response is not None:
+            return f"{exc.message}: check the id (this key's account has no such item)"
         case miraflow.RateLimitError():
-            return Failure(
-                f"{exc.message}: the API is rate limiting this key; try again in a minute", ExitCode.API_ERROR
-            )
+            return f"{exc.message}: the API is rate limiting this key; try again in a minute"
         case miraflow.InternalServerError():
-            return Failure(f"{exc.message}: the Miraflow service failed; try again later", ExitCode.API_ERROR)
+            return f"{exc.message}: the Miraflow service failed; try again later"
         case miraflow.JobMayExistError():
-            return Failure(
+            return (
                 f"the connection broke after the create of {exc.video_name!r} was sent, so the job may exist and may "
                 f"have cost credits: look for it with `miraflow videos` once it had time to render before creating "
-                "it again",
-                ExitCode.API_ERROR,
+                "it again"
             )
         case miraflow.APITimeoutError():
-            return Failure(f"{exc.message} talking to {where}: check the network and try again", ExitCode.API_ERROR)
+            return f"{exc.message} talking to {where}: check the network and try again"
         case miraflow.APIConnectionError():
-            return Failure(
-                f"cannot reach {where} ({exc.message}): check the network, or --base-url / {BASE_URL_ENV}",
-                ExitCode.API_ERROR,
-            )
+            return f"cannot reach {where} ({exc.message}): check the network, or --base-url / {BASE_URL_ENV}"
         case miraflow.DownloadError():
-            return Failure(f"{exc.message}; nothing was saved: try the download again", ExitCode.API_ERROR)
+            return f"{exc.message}; nothing was saved: try the download again"
         case miraflow.APIResponseValidationError():
-            return Failure(
+            return (
                 f"{exc.message}: the API answered something its contract does not allow; try again, and report it "
-                "if it persists",
-                ExitCode.API_ERROR,
+                "if it persists"
             )
-        case miraflow.APIStatusError() | miraflow.APIError():
-            return Failure(exc.message, ExitCode.API_ERROR)
+        # Any other API error says it well itself; so does an unknown avatar or voice, found before any request
+        # (a NotFoundError without a response): its message lists what exists.
+        case miraflow.APIError():
+            return exc.message
         case _:
-            return Failure(str(exc), ExitCode.API_ERROR)
+            return str(exc)
 
 
 def _listing_paths() -> frozenset[str]:
@@ -440,6 +440,38 @@ def silence_stdout() -> None:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
         os.close(null)
+
+
+def run_command_line(invoke: Callable[[], object], args: Sequence[str] | None, *, prog: str = "miraflow") -> int:
+    """Run a parsed command line (`invoke`: click's `main` with `standalone_mode=False`) and return its exit code.
+
+    What a command does not report itself is reported here: a parse error as one line (and, with `--json` in `args`,
+    one JSON object on stdout), Ctrl-C before a command ran, and a closed stdout (help piped into `head -1`: exit 0).
+    """
+    was_null = stdout_is_null()
+    try:
+        result = invoke()
+        sys.stdout.flush()  # now, so a closed pipe is handled below, not at the interpreter's exit
+    except ClickException as exc:
+        failure, code = usage_failure(exc)
+        if failure is not None:
+            if json_requested(args):
+                emit_json(failure_json(failure, exc))
+            emit(failure, prefix=prog)
+        return code
+    except (typer.Abort, KeyboardInterrupt, EOFError):
+        failure = interrupted()
+        emit(failure, prefix=prog)
+        return int(failure.code)
+    except BrokenPipeError:  # stdout's reader went away (help piped into `head -1`): it has what it wanted
+        silence_stdout()
+        return 0
+    except SystemExit as exc:
+        if not stdout_pipe_closed(was_null):
+            raise
+        silence_stdout()
+        return 0 if exc.code == 1 else int(exc.code or 0)
+    return result if isinstance(result, int) else 0
 
 
 def usage_failure(exc: Exception) -> tuple[Failure | None, int]:

@@ -8,6 +8,7 @@ SIGKILL if it lingers) when the demo ends, fails or is interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import queue
@@ -108,7 +109,7 @@ def run_mock(args: Sequence[str]) -> int:
 
 
 @attrs.define
-class LocalSimulator:
+class LocalSimulator(contextlib.AbstractContextManager["LocalSimulator"]):
     """A simulator this process started: its URLs, the key of its one tenant, and the process."""
 
     url: str
@@ -130,9 +131,6 @@ class LocalSimulator:
         """Stop it (SIGINT, then SIGKILL after a grace period) and wait until it has exited."""
         _stop(self.process)
         self._log.close()
-
-    def __enter__(self) -> LocalSimulator:
-        return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
