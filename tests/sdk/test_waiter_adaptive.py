@@ -16,7 +16,7 @@ from miraflow._constants import POLL_LAG_BUDGET
 from miraflow._waiter import PollPlanner
 from miraflow.spec import lifecycle
 from miraflow.types import JobState
-from miraflow_mock.simulator.jobs import Job, SlotSchedule, plan_job, view
+from miraflow_mock.simulator.jobs import Job, plan_jobs, view
 
 from .conftest import KEY, FakeAPI, FakeClock, json_response, status_body
 
@@ -25,25 +25,7 @@ JOBS = 40
 
 
 def _jobs(mode: str, factor: float) -> list[Job]:
-    rng = random.Random(11)
-    return [
-        plan_job(
-            rng=rng,
-            job_id=f"job-{i}",
-            video_id="v",
-            tenant="t",
-            avatar_id="a",
-            name="n",
-            mode=LC.mode(mode),
-            cost=1,
-            speech_seconds=1.0,
-            now=0.0,
-            slots=SlotSchedule(1),
-            time_scale=factor,
-            fail_rate=0.0,
-        )
-        for i in range(JOBS)
-    ]
+    return plan_jobs(LC.mode(mode), count=JOBS, time_scale=factor)
 
 
 def _follow(job: Job, mode: str) -> tuple[int, float, list[int]]:
