@@ -283,7 +283,14 @@ class PollPlanner:
             early, median, late = _quantiles(finishes, (self.late_risk, 0.5, 0.95))
             # Poll once the job may have finished a lag budget ago (the risk quantile), and before the lag it may
             # have run up beyond the budget is, on average, more than the excess allowance: a long sleep risks more.
-            target = min(early, _excess_bound(finishes, self.excess_lag)) + self.lag_budget
+            excess = _excess_bound(finishes, self.excess_lag) + self.lag_budget
+            # ... but once the readings make a finish before the spec's shortest one unlikely (a spec-like pace), the
+            # allowance alone does not hold the poll before that finish: the sleep leans on the spec's lower bound,
+            # and a job that follows the spec is still seen rendering near its end (a caller sees progress move).
+            shortest = self._spec_shortest_finish()
+            if shortest is not None and early >= shortest:
+                excess = max(excess, shortest)
+            target = min(early + self.lag_budget, excess)
             # ... and, where the job may well finish before that poll, while a finish in the interval would be seen
             # within the budget but for a small share of it: so many polls near an uncertain end cannot add up to
             # many late sightings.
@@ -298,6 +305,12 @@ class PollPlanner:
         delay = min(target - now, self.max_interval)
         delay -= min(self._jitter * delay, self.lag_budget / 2) * self._rng.random()
         return PollDecision(max(delay, floor), reason)
+
+    def _spec_shortest_finish(self) -> float | None:
+        """The earliest finish of a render that follows the spec's range (None before anything shows it started)."""
+        if self._not_before is None or self._reading is None:
+            return None
+        return self._not_before + self.duration.min
 
     def _finish_distribution(self) -> list[tuple[float, float]]:
         """(moment, probability) pairs for the job's finish, sorted by moment."""
