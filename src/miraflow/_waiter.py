@@ -27,6 +27,10 @@ shortened by a little jitter. A job that outlasts even the doubted range stretch
 The distribution is found on a coarse grid of durations over the whole prior, then on a fine one where the evidence
 puts it, even in log scale of the time left (finest where the next poll is decided, whatever the job's scale).
 
+Once the readings make a finish before the spec's shortest one unlikely (a spec-like pace), the excess allowance alone
+does not pull a poll before that finish: the sleep leans on the spec's lower bound, so a job that follows the spec
+costs one poll until then, and the caller still sees it rendering near its end.
+
 `WaitState` applies the rules around the polls: every observed status goes to `on_progress`; each terminal state of
 the spec's lifecycle is handled by its outcome (success returns, failure raises `JobFailedError`); a transient
 failure of the status request is waited out (honouring Retry-After), not fatal; the timeout raises
@@ -295,9 +299,14 @@ class PollPlanner:
             # within the budget but for a small share of it: so many polls near an uncertain end cannot add up to
             # many late sightings.
             target = min(target, _share_bound(finishes, self.lag_budget, self.late_share, self.late_risk))
+            when = (
+                "at the spec's shortest finish (the readings show a spec-like pace)"
+                if shortest is not None and target == shortest
+                else "when it may have finished a lag budget ago"
+            )
             reason = (
                 f"finish expected in {median - now:.2f} s (90 % within [{early - now:.2f}, {late - now:.2f}] s); "
-                f"polling {target - now:.2f} s from now, when it may have finished a lag budget ago"
+                f"polling {target - now:.2f} s from now, {when}"
             )
         probe = self._probe_limit(now)
         if probe is not None and target - now > probe:
