@@ -177,6 +177,7 @@ def bench(session: nox.Session) -> None:
     _node_tools(session)
     session.run("python", "-m", "bench.simulator", *session.posargs)
     session.run("python", "-m", "bench")
+    session.run("python", "-m", "bench.waiter_replay")
     session.run("python", "-m", "bench.batch")
 
 

@@ -19,13 +19,12 @@ worse than fixed polling's, >= 3x fewer calls). Lags are in the client's service
 
 What the waiter gains depends on how well progress tracks the share of the render done. The simulator's progress is
 linear with jitter (each of 8 knots off the line by up to half a segment); the waiter assumes a band about twice as
-wide (`PROGRESS_SPREAD`). Replayed offline with the same planner against a far noisier curve (knots at sorted uniform
-draws: "50 %" anywhere from a quarter to three quarters of the render), it made 4.7x (face-cropped) and 6.1x (full
-background) fewer calls, with p95 lags of 4.5 s and 4.8 s against fixed polling's 4.7 s: a service with wilder progress
-costs some lag, not correctness. (Measured before the waiter doubted the spec's durations.) Measured again with the
-doubting waiter (same replay, each job's knots redrawn as sorted uniform draws): p95 lags of 7.8 s (face-cropped) and
-24.3 s (full background) for spec jobs before the local pace, 8.8 s and 35.3 s after it, against fixed polling's
-4.7 s: with doubt, a curve that stalls early reads as a far longer job, and such a service costs much lag.
+wide (`PROGRESS_SPREAD`). `python -m bench.waiter_replay` replays the same planner offline on a fake clock, and its
+`noisy curve` row against a far noisier curve (knots at sorted uniform draws: "50 %" anywhere from a quarter to three
+quarters of the render): 4.0x (face-cropped) and 7.5x (full background) fewer calls than fixed 5 s polling, with p95
+lags of 11.3 s and 26.6 s against fixed polling's 4.7 s (8.8 s and 35.3 s before the waiter leaned on the spec's
+shortest finish; on 400 face-cropped jobs 10.4 s before and 10.2 s after: 100 such jobs make a jumpy p95). With doubt
+in the spec's durations, a curve that stalls early reads as a far longer job: such a service costs much lag.
 """
 
 from __future__ import annotations

@@ -27,6 +27,10 @@ shortened by a little jitter. A job that outlasts even the doubted range stretch
 The distribution is found on a coarse grid of durations over the whole prior, then on a fine one where the evidence
 puts it, even in log scale of the time left (finest where the next poll is decided, whatever the job's scale).
 
+Once the readings make a finish before the spec's shortest one unlikely (a spec-like pace), the excess allowance alone
+does not pull a poll before that finish: the sleep leans on the spec's lower bound, so a job that follows the spec
+costs one poll until then, and the caller still sees it rendering near its end.
+
 `WaitState` applies the rules around the polls: every observed status goes to `on_progress`; each terminal state of
 the spec's lifecycle is handled by its outcome (success returns, failure raises `JobFailedError`); a transient
 failure of the status request is waited out (honouring Retry-After), not fatal; the timeout raises
@@ -283,14 +287,26 @@ class PollPlanner:
             early, median, late = _quantiles(finishes, (self.late_risk, 0.5, 0.95))
             # Poll once the job may have finished a lag budget ago (the risk quantile), and before the lag it may
             # have run up beyond the budget is, on average, more than the excess allowance: a long sleep risks more.
-            target = min(early, _excess_bound(finishes, self.excess_lag)) + self.lag_budget
+            excess = _excess_bound(finishes, self.excess_lag) + self.lag_budget
+            # ... but once the readings make a finish before the spec's shortest one unlikely (a spec-like pace), the
+            # allowance alone does not hold the poll before that finish: the sleep leans on the spec's lower bound,
+            # and a job that follows the spec is still seen rendering near its end (a caller sees progress move).
+            shortest = self._spec_shortest_finish()
+            if shortest is not None and early >= shortest:
+                excess = max(excess, shortest)
+            target = min(early + self.lag_budget, excess)
             # ... and, where the job may well finish before that poll, while a finish in the interval would be seen
             # within the budget but for a small share of it: so many polls near an uncertain end cannot add up to
             # many late sightings.
             target = min(target, _share_bound(finishes, self.lag_budget, self.late_share, self.late_risk))
+            when = (
+                "at the spec's shortest finish (the readings show a spec-like pace)"
+                if shortest is not None and target == shortest
+                else "when it may have finished a lag budget ago"
+            )
             reason = (
                 f"finish expected in {median - now:.2f} s (90 % within [{early - now:.2f}, {late - now:.2f}] s); "
-                f"polling {target - now:.2f} s from now, when it may have finished a lag budget ago"
+                f"polling {target - now:.2f} s from now, {when}"
             )
         probe = self._probe_limit(now)
         if probe is not None and target - now > probe:
@@ -298,6 +314,12 @@ class PollPlanner:
         delay = min(target - now, self.max_interval)
         delay -= min(self._jitter * delay, self.lag_budget / 2) * self._rng.random()
         return PollDecision(max(delay, floor), reason)
+
+    def _spec_shortest_finish(self) -> float | None:
+        """The earliest finish of a render that follows the spec's range (None before anything shows it started)."""
+        if self._not_before is None or self._reading is None:
+            return None
+        return self._not_before + self.duration.min
 
     def _finish_distribution(self) -> list[tuple[float, float]]:
         """(moment, probability) pairs for the job's finish, sorted by moment."""

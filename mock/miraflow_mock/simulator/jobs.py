@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, Protocol
 
 from miraflow.spec import Lifecycle, Mode, lifecycle
 
-__all__ = ["Job", "JobScript", "JobView", "Planner", "SlotSchedule", "SpecPlanner", "plan_job", "view"]
+__all__ = ["Job", "JobScript", "JobView", "Planner", "SlotSchedule", "SpecPlanner", "plan_job", "plan_jobs", "view"]
 
 # Progress is piecewise linear through _KNOTS evenly spaced moments of the render, each knot jittered off the straight
 # line by up to PROGRESS_JITTER of a segment either way: it rises at an uneven pace (never down) and stays near the
@@ -222,6 +222,32 @@ def plan_job(
         media_id=media_id,
         message=message,
     )
+
+
+def plan_jobs(mode: Mode, *, count: int, time_scale: float = 1.0, seed: int = 11) -> list[Job]:
+    """`count` jobs of `mode` created at 0 with a free slot each, as the spec plans them (for replays on a fake clock).
+
+    Seeded, so a replay (the waiter's benchmark, its tests) sees the same jobs every run; `time_scale` stretches them.
+    """
+    rng = random.Random(seed)
+    return [
+        plan_job(
+            rng=rng,
+            job_id=f"job-{i}",
+            video_id=f"video-{i}",
+            tenant="replay",
+            avatar_id="avatar",
+            name=f"job {i}",
+            mode=mode,
+            cost=1,
+            speech_seconds=1.0,
+            now=0.0,
+            slots=SlotSchedule(1),
+            time_scale=time_scale,
+            fail_rate=0.0,
+        )
+        for i in range(count)
+    ]
 
 
 def _along(curve: Sequence[float], moment: float) -> float:
