@@ -95,7 +95,7 @@ def bug_runs(request: pytest.FixtureRequest, seed: int) -> Iterator[dict[str, Fu
     wanted = {"not-caught": NOT_A_CATCHER}
     for item in request.session.items:
         callspec = getattr(item, "callspec", None)
-        if item.module is request.module and callspec is not None and "bug" in callspec.params:  # type: ignore[attr-defined]
+        if getattr(item, "module", None) is request.module and callspec is not None and "bug" in callspec.params:
             bug = callspec.params["bug"]
             wanted[bug] = (bug, CATCHERS.get(bug, ()))
     with ThreadPoolExecutor(PARALLEL) as pool:
