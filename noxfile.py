@@ -155,10 +155,7 @@ def tests(session: nox.Session) -> None:
     _install(session)
     _compile_sources(session)
     REPORTS.mkdir(exist_ok=True)
-    # Two workers (CI has two cores), whole files each, so a module's fixtures (simulators, a browser, one mypy run
-    # over the README's snippets) are made once; `nox -s tests -- tests/sdk` runs in one process.
-    default = ("tests", "-n", "2", "--dist", "loadfile")
-    session.run("pytest", *(session.posargs or default), f"--junitxml={REPORTS / 'tests.xml'}")
+    session.run("pytest", *(session.posargs or ("tests",)), f"--junitxml={REPORTS / 'tests.xml'}")
 
 
 @nox.session
