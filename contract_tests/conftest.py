@@ -69,7 +69,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--no-shrink"):
         from hypothesis import Phase, settings
 
-        settings.register_profile("no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate])
+        # ...and stop at the first failing example instead of looking for more (report_multiple_bugs).
+        settings.register_profile(
+            "no-shrink", phases=[Phase.explicit, Phase.reuse, Phase.generate], report_multiple_bugs=False
+        )
         settings.load_profile("no-shrink")
     for name in TARGETS:
         config.addinivalue_line("markers", f"{name}: runs only against the {name} target")

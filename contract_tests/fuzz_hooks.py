@@ -86,8 +86,12 @@ class MediaHooks:
             if variant == "valid":
                 body["contentType"] = "audio/wav"
         elif operation_id == "finalizeMedia" and body is not None:
-            if self.pending and next(self._media_turn) != "generated":
-                body["mediaId"] = self.pending[-1]
+            source = next(self._media_turn)
+            if self.pending and source != "generated":
+                # "finalized": the latest valid upload not finalized yet, so a 200 is reached whatever the order of
+                # the generated calls; "pending": the latest upload, whatever went into it.
+                ready = [m for m in self.pending if self.variant.get(m) == "valid" and m not in self.finalized]
+                body["mediaId"] = ready[-1] if source == "finalized" and ready else self.pending[-1]
             # Media the hook uploaded badly (or not at all), whether it put the id here or a link did: a 400 is right.
             if self.variant.get(body.get("mediaId"), "valid") != "valid":
                 self.spoiled.add(id(case))

@@ -6,6 +6,7 @@ refuted; pointed at a faithful one, it must pass. The upstream is the simulator 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
@@ -19,6 +20,8 @@ from contract_tests.servers import ServerProcess
 # Slow enough that a face-cropped job (60–120 s × this) is seen working several times on a busy machine.
 TIME_SCALE = 0.02
 KEY = "sk-blind-spots"
+# Live runs at the same time: each mostly waits for its jobs (rendered on the simulator's scaled real clock).
+PARALLEL = 4
 # The fact each misbehaviour must refute, and whether it needs the full-background opt-in.
 CAUGHT_AS = {
     "explicit-false-renders-full": ("im2vid-full-false-face-cropped", False),
@@ -37,13 +40,44 @@ CAUGHT_AS = {
 
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[ServerProcess]:
-    server = ServerProcess(
-        ["serve", "--port", "0", "--time-scale", str(TIME_SCALE), "--seed", "11", "--tenant", f"{KEY}:100000"]
-    ).start()
+    args = ["serve", "--port", "0", "--time-scale", str(TIME_SCALE), "--seed", "11", "--tenant", f"{KEY}:100000"]
+    args += ["--workers", "64"]  # enough render slots that the runs made at the same time never queue each other's
+    server = ServerProcess(args).start()
     try:
         yield server
     finally:
         server.stop()
+
+
+LiveResult = tuple[list[str], DriftRecorder]
+
+
+@pytest.fixture(scope="module")
+def live_runs(
+    request: pytest.FixtureRequest, simulator: ServerProcess
+) -> Iterator[dict[str | None, Future[LiveResult]]]:
+    """The live runs this session selected, against the faithful upstream (None, full background included) and each
+    misbehaving one, started together (PARALLEL at a time) the first time one is needed.
+    """
+    wanted: dict[str | None, bool] = {}
+    for item in request.session.items:
+        if getattr(item, "module", None) is request.module:
+            callspec = getattr(item, "callspec", None)
+            name = callspec.params.get("misbehaviour") if callspec is not None else None
+            wanted[name] = CAUGHT_AS[name][1] if name is not None else True
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        futures = {
+            name: pool.submit(_live_run_through, simulator, name, full_background)
+            for name, full_background in wanted.items()
+        }
+        yield futures
+        for future in futures.values():
+            future.cancel()
+
+
+def _live_run_through(simulator: ServerProcess, misbehaviour: str | None, full_background: bool) -> LiveResult:
+    with MisbehavingUpstream(simulator.api_root, misbehaviour) as upstream:
+        return _live_run(upstream, full_background=full_background)
 
 
 def _live_run(upstream: MisbehavingUpstream, *, full_background: bool) -> tuple[list[str], DriftRecorder]:
@@ -95,10 +129,9 @@ CHECKS = [
 
 
 @pytest.mark.simulator
-def test_the_live_checks_pass_against_a_faithful_upstream(simulator: ServerProcess) -> None:
+def test_the_live_checks_pass_against_a_faithful_upstream(live_runs: dict[str | None, Future[LiveResult]]) -> None:
     """Nothing broken, full background included: every check passes and confirms each fact the others refute."""
-    with MisbehavingUpstream(simulator.api_root) as upstream:
-        failures, drift = _live_run(upstream, full_background=True)
+    failures, drift = live_runs[None].result()
     assert not failures, "\n".join(failures)
     assert not drift.refuted()
     for fact in {fact for fact, _ in CAUGHT_AS.values()}:
@@ -107,13 +140,14 @@ def test_the_live_checks_pass_against_a_faithful_upstream(simulator: ServerProce
 
 @pytest.mark.simulator
 @pytest.mark.parametrize("misbehaviour", sorted(MISBEHAVIOURS))
-def test_the_live_checks_catch_a_misbehaving_upstream(simulator: ServerProcess, misbehaviour: str) -> None:
+def test_the_live_checks_catch_a_misbehaving_upstream(
+    live_runs: dict[str | None, Future[LiveResult]], misbehaviour: str
+) -> None:
     """Each misbehaviour fails the live checks at the default budget (the full-background one with its opt-in),
     refuting the fact it breaks, with a message that says which kind of drift it is.
     """
-    fact, needs_opt_in = CAUGHT_AS[misbehaviour]
-    with MisbehavingUpstream(simulator.api_root, misbehaviour) as upstream:
-        failures, drift = _live_run(upstream, full_background=needs_opt_in)
+    fact, _ = CAUGHT_AS[misbehaviour]
+    failures, drift = live_runs[misbehaviour].result()
     refuted = sorted(row.fact.id for row in drift.refuted())
     print(f"{misbehaviour}: refuted {refuted}")
     assert failures, f"the live checks did not catch {misbehaviour}"
