@@ -373,6 +373,7 @@ class PollPlanner:
         point = self.duration.min if self.duration.max <= self.duration.min else None
         grid = grid if point is None else [*grid, (point, 0.0)]
         cells: list[tuple[float, float, float]] = []
+        local = self._local_finish()  # the same for every cell: computed once, not per cell
         for duration, width in grid:
             prior = self._prior(duration, lo, hi) * width
             if duration == point and width == 0.0:
@@ -383,7 +384,7 @@ class PollPlanner:
                 finish = start + duration
                 if running is not None and finish <= running:
                     continue
-                weight = prior * start_prior * self._likelihood(start, duration)
+                weight = prior * start_prior * self._likelihood(start, duration, local)
                 if weight > 0.0:
                     cells.append((finish, duration, weight))
         return cells
@@ -409,8 +410,8 @@ class PollPlanner:
             (earliest + (latest - earliest) * (i + 1) / points, later) for i in range(points)
         ]
 
-    def _likelihood(self, start: float, duration: float) -> float:
-        """How well a render from `start` lasting `duration` explains the progress readings kept."""
+    def _likelihood(self, start: float, duration: float, local: tuple[float, float, float] | None) -> float:
+        """How well a render from `start` lasting `duration` explains the readings kept and the pace `local`."""
         likelihood = 1.0
         for seen_at, progress in self._readings:
             share = min(max((seen_at - start) / duration, 0.0), 1.0)
@@ -419,7 +420,6 @@ class PollPlanner:
             likelihood *= (1.0 - PROGRESS_OUTLIER_SHARE) * density + PROGRESS_OUTLIER_SHARE
         # The local pace: past mid-way, the last two readings' slope extrapolated to 100 % says where the finish is,
         # within a share of the time left (the pace of a render's last stretch varies less than its share done).
-        local = self._local_finish()
         if local is not None:
             seen_at, expected, spread = local
             ratio = (start + duration - seen_at) / (expected - seen_at)
