@@ -6,7 +6,6 @@ import io
 import itertools
 import math
 import wave
-from collections.abc import Iterator
 from typing import Any
 
 import av
@@ -18,17 +17,6 @@ from miraflow_mock.testing import SimulatorHandle
 
 MARGOT, MUSE, AERIN = "cmdms9d3s001no401kqwbr0q5", "cme8if4yk007ko9013856uc33", "cm2yaz9j10008l0qg9npyjgs3"
 SCRIPT = "Hi there! Welcome to our new product demonstration. Let me show you the amazing features we have built."
-
-
-@pytest.fixture
-def sim(miraflow_simulator: SimulatorHandle) -> SimulatorHandle:
-    return miraflow_simulator
-
-
-@pytest.fixture
-def http(sim: SimulatorHandle) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": sim.key}, timeout=30) as client:
-        yield client
 
 
 def business_status(message: str) -> int:

@@ -61,11 +61,6 @@ def page(browser: Browser) -> Iterator[Page]:
     assert errors == [], f"the page raised: {errors}"
 
 
-@pytest.fixture
-def sim(miraflow_simulator: SimulatorHandle) -> SimulatorHandle:
-    return miraflow_simulator
-
-
 def client(sim: SimulatorHandle, key: str | None = None) -> httpx.Client:
     return httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": key or sim.key}, timeout=30)
 

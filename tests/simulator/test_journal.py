@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
@@ -17,17 +16,6 @@ from miraflow_mock.simulator.journal import EXCERPT_BYTES
 from miraflow_mock.testing import SimulatorHandle
 
 MARGOT = "cmdms9d3s001no401kqwbr0q5"
-
-
-@pytest.fixture
-def sim(miraflow_simulator: SimulatorHandle) -> SimulatorHandle:
-    return miraflow_simulator
-
-
-@pytest.fixture
-def http(sim: SimulatorHandle) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": sim.key}, timeout=30) as client:
-        yield client
 
 
 def create(http: httpx.Client, name: str = "t") -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,17 +11,6 @@ from miraflow.spec import lifecycle
 from miraflow_mock.testing import SimulatorError, SimulatorHandle
 
 MARGOT, AERIN = "cmdms9d3s001no401kqwbr0q5", "cm2yaz9j10008l0qg9npyjgs3"
-
-
-@pytest.fixture
-def sim(miraflow_simulator: SimulatorHandle) -> SimulatorHandle:
-    return miraflow_simulator
-
-
-@pytest.fixture
-def http(sim: SimulatorHandle) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sim.api_root + "/", headers={"x-api-key": sim.key}, timeout=30) as client:
-        yield client
 
 
 def create(http: httpx.Client, name: str = "t", avatar: str = MARGOT, **extra: Any) -> str:
