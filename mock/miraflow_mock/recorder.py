@@ -295,24 +295,20 @@ async def _run(
     log_level: str,
     validate_request: bool,
 ) -> None:
-    import asyncio
 
     import uvicorn
 
     from miraflow_mock.prism import PrismProcess
-    from miraflow_mock.simulator.server import bind
+    from miraflow_mock.simulator.server import bind, serve_in_task, start_prism_in_front
 
     sock = bind(host, 0 if validate else port)
     config = uvicorn.Config(proxy, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=3)
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
     prism: PrismProcess | None = None
     try:
-        while not server.started:
-            if task.done():
-                await task
-                return
-            await asyncio.sleep(0.01)
+        task = await serve_in_task(server, sock)
+        if task is None:
+            return
         url = f"http://{host}:{sock.getsockname()[1]}"
         if validate:
             # Prism validates what the client sends and what the recorder passes back from the upstream.
@@ -325,13 +321,7 @@ async def _run(
                 validate_request=validate_request,
                 log_level=log_level,
             )
-            try:
-                await asyncio.to_thread(prism.start)
-            except BaseException:
-                server.should_exit = True
-                await task
-                raise
-            url = prism.url
+            url = await start_prism_in_front(prism, server, task)
         print(
             f"miraflow-mock proxy: ready at {url} (API root {url}/api), recording to {directory}"
             + ("" if validate else " (not validating)"),

@@ -72,28 +72,41 @@ def _uvicorn_config(app: Simulator) -> uvicorn.Config:
     )
 
 
-async def _serve(
-    simulator: Simulator, sock: socket.socket, announce: str, validate: bool, host: str, port: int
-) -> None:
-    server = uvicorn.Server(_uvicorn_config(simulator))
+async def serve_in_task(server: uvicorn.Server, sock: socket.socket) -> asyncio.Task[None] | None:
+    """Serve on `sock` in a task, returned once the server has started; None if it stopped before it started."""
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
             await task
-            return
+            return None
         await asyncio.sleep(0.01)
+    return task
+
+
+async def start_prism_in_front(prism: PrismProcess, server: uvicorn.Server, task: asyncio.Task[None]) -> str:
+    """Start `prism` in front of the running `server` and return its URL; if Prism fails, the server is stopped."""
+    try:
+        await asyncio.to_thread(prism.start)
+    except BaseException:
+        server.should_exit = True
+        await task
+        raise
+    return prism.url
+
+
+async def _serve(
+    simulator: Simulator, sock: socket.socket, announce: str, validate: bool, host: str, port: int
+) -> None:
+    server = uvicorn.Server(_uvicorn_config(simulator))
+    task = await serve_in_task(server, sock)
+    if task is None:
+        return
     url = admin = f"http://{host}:{sock.getsockname()[1]}"
     prism: PrismProcess | None = None
     if validate:
         # The simulator answers bad requests itself; Prism checks what it answers.
         prism = PrismProcess(mode="proxy", host=host, port=port, upstream=url, errors=True, validate_request=False)
-        try:
-            await asyncio.to_thread(prism.start)
-        except BaseException:
-            server.should_exit = True
-            await task
-            raise
-        url = prism.url
+        url = await start_prism_in_front(prism, server, task)
     ReadyLine(announce, url, f"{url}/api", admin).announce()
     try:
         await task
