@@ -11,12 +11,13 @@ import random
 import httpx
 import pytest
 
+from bench.waiter_replay import fixed, follow
 from miraflow import JobStatus, Miraflow
 from miraflow._constants import POLL_LAG_BUDGET
 from miraflow._waiter import PollDecision, PollPlanner
 from miraflow.spec import lifecycle
 from miraflow.types import JobState
-from miraflow_mock.simulator.jobs import Job, plan_jobs, view
+from miraflow_mock.simulator.jobs import Job, plan_jobs
 
 from .conftest import KEY, FakeAPI, FakeClock, json_response, status_body
 
@@ -28,33 +29,13 @@ def _jobs(mode: str, factor: float) -> list[Job]:
     return plan_jobs(LC.mode(mode), count=JOBS, time_scale=factor)
 
 
-def _follow(job: Job, mode: str) -> tuple[int, float, list[int]]:
-    """Follow `job` with the planner told the spec's range; return its calls, its lag and the progress seen."""
-    planner = PollPlanner(duration=LC.mode(mode).duration, started_after=0.0, rng=random.Random(job.seed))
-    now, calls, seen = 0.0, 0, []
-    delay = planner.first_delay(now).delay
-    while True:
-        now += delay
-        calls += 1
-        state, progress = view(job, now)
-        if state == job.outcome:
-            return calls, now - job.ended_at, seen
-        planner.observe(now, JobStatus(job_id=job.id, status=JobState(state), progress=progress))
-        seen.append(progress or 0)
-        delay = planner.next_delay(now).delay
-
-
-def _fixed_calls(job: Job, interval: float = 5.0) -> int:
-    return int(job.ended_at // interval) + 2 if job.ended_at % interval else int(job.ended_at // interval) + 1
-
-
 def _p95(values: list[float]) -> float:
     return sorted(values)[int(0.95 * len(values)) - 1]
 
 
 @pytest.mark.parametrize("mode", ["face_cropped", "full_background"])
 def test_jobs_twenty_times_faster_than_the_spec_are_seen_within_five_seconds(mode: str) -> None:
-    results = [_follow(job, mode) for job in _jobs(mode, 0.05)]
+    results = [follow(job, mode) for job in _jobs(mode, 0.05)]
     assert _p95([lag for _, lag, _ in results]) <= 5.0
     assert max(lag for _, lag, _ in results) <= 5.0
 
@@ -62,11 +43,11 @@ def test_jobs_twenty_times_faster_than_the_spec_are_seen_within_five_seconds(mod
 @pytest.mark.parametrize("mode", ["face_cropped", "full_background"])
 def test_jobs_three_times_slower_than_the_spec_are_followed_without_giving_up(mode: str) -> None:
     jobs = _jobs(mode, 3.0)
-    results = [_follow(job, mode) for job in jobs]
+    results = [follow(job, mode) for job in jobs]
     # The goal is fixed 5 s polling's p95 (about 4.75 s): met for face-cropped, about 5.2 s for full background.
     assert _p95([lag for _, lag, _ in results]) <= 5.5
     calls = sum(calls for calls, _, _ in results)
-    assert sum(_fixed_calls(job) for job in jobs) / calls >= 2.5
+    assert sum(fixed(job)[0] for job in jobs) / calls >= 2.5
 
 
 @pytest.mark.parametrize(("mode", "fewer"), [("face_cropped", 4.5), ("full_background", 5.0)])
@@ -74,9 +55,9 @@ def test_jobs_that_follow_the_spec_take_far_fewer_calls_than_fixed_polling(mode:
     # Face-cropped: the goal is 5x, about 4.7x is met (a probe, a poll at the spec's shortest finish, the end-game):
     # 5x needs progress assumed as even as the simulator's; the waiter assumes a band about twice as wide.
     jobs = _jobs(mode, 1.0)
-    results = [_follow(job, mode) for job in jobs]
+    results = [follow(job, mode) for job in jobs]
     assert _p95([lag for _, lag, _ in results]) <= POLL_LAG_BUDGET + 0.5
-    assert sum(_fixed_calls(job) for job in jobs) / sum(calls for calls, _, _ in results) >= fewer
+    assert sum(fixed(job)[0] for job in jobs) / sum(calls for calls, _, _ in results) >= fewer
 
 
 def _after_a_probe(progress: int) -> PollDecision:
@@ -97,7 +78,7 @@ def test_a_probe_that_shows_a_spec_like_pace_sends_the_next_poll_to_the_spec_sho
 
 
 def test_a_caller_sees_progress_move_near_the_end() -> None:
-    seen = [_follow(job, "face_cropped")[2] for job in _jobs("face_cropped", 1.0)]
+    seen = [follow(job, "face_cropped")[2] for job in _jobs("face_cropped", 1.0)]
     assert all(len(set(readings)) >= 2 for readings in seen)  # every job: progress moves before the finish
     assert sum(max(readings) >= 80 for readings in seen) >= 0.75 * len(seen)  # most: a reading near the end
 
