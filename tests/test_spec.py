@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from miraflow.spec import SpecError, lifecycle, load_spec, parse_lifecycle, spec_path, status_variants
+from tests.spec_copies import broken_spec
 
 
 def test_packaged_spec_is_the_repository_spec() -> None:
@@ -66,12 +66,6 @@ def test_modes_carry_the_documented_durations_and_aspects() -> None:
     assert not face.duration.scaled(0.01).contains(1.3)
 
 
-def _broken(mutate: Any) -> dict[str, Any]:
-    document = copy.deepcopy(dict(load_spec()))
-    mutate(document)
-    return document
-
-
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
@@ -85,4 +79,4 @@ def _broken(mutate: Any) -> dict[str, Any]:
 )
 def test_inconsistent_lifecycle_is_refused(mutate: Any, message: str) -> None:
     with pytest.raises(SpecError, match=message):
-        parse_lifecycle(_broken(mutate))
+        parse_lifecycle(broken_spec(mutate))

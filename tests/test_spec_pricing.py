@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from miraflow.spec import SpecError, lifecycle, load_spec, parse_pricing, pricing
+from tests.spec_copies import broken_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,12 +41,6 @@ def test_the_usual_script_size_is_the_guides() -> None:
     assert prices.confirm_script_characters == 10 * longest
 
 
-def _broken(mutate: Any) -> dict[str, Any]:
-    document = copy.deepcopy(dict(load_spec()))
-    mutate(document)
-    return document
-
-
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
@@ -60,4 +54,4 @@ def _broken(mutate: Any) -> dict[str, Any]:
 )
 def test_inconsistent_pricing_is_refused(mutate: Any, message: str) -> None:
     with pytest.raises(SpecError, match=message):
-        parse_pricing(_broken(mutate))
+        parse_pricing(broken_spec(mutate))
