@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import itertools
 import math
-import wave
 from typing import Any
 
 import av
@@ -14,6 +13,7 @@ import pytest
 
 from miraflow.spec import business_errors, lifecycle
 from miraflow_mock.testing import SimulatorHandle
+from tests.simulator.audio import wav_bytes
 
 MARGOT, MUSE, AERIN = "cmdms9d3s001no401kqwbr0q5", "cme8if4yk007ko9013856uc33", "cm2yaz9j10008l0qg9npyjgs3"
 SCRIPT = "Hi there! Welcome to our new product demonstration. Let me show you the amazing features we have built."
@@ -246,18 +246,8 @@ def test_bad_requests_get_the_error_shape_and_cost_nothing(
     assert {t["credits"] for t in sim.tenants()} == {1000}
 
 
-def _wav(seconds: float, rate: int = 16000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"\x10\x00" * int(seconds * rate))
-    return buffer.getvalue()
-
-
 def test_audio_upload_then_multipart_create(sim: SimulatorHandle, http: httpx.Client) -> None:
-    audio = _wav(4.0)
+    audio = wav_bytes(4.0)
     init = http.post("media/initialize", json={"fileName": "a.wav", "contentType": "audio/wav", "fileSize": len(audio)})
     assert init.status_code == 200
     media, upload_url = init.json()["mediaId"], init.json()["uploadUrl"]
@@ -279,7 +269,7 @@ def test_audio_upload_then_multipart_create(sim: SimulatorHandle, http: httpx.Cl
 
 
 def test_upload_size_must_match(sim: SimulatorHandle, http: httpx.Client) -> None:
-    audio = _wav(1.0)
+    audio = wav_bytes(1.0)
     init = http.post("media/initialize", json={"fileName": "a.wav", "contentType": "audio/wav", "fileSize": 10**6})
     httpx.put(init.json()["uploadUrl"], content=audio)
     refused = http.post("media/finalize", json={"mediaId": init.json()["mediaId"]})

@@ -5,9 +5,7 @@ In-process (the ASGI app called through httpx.ASGITransport), so a handler can b
 
 from __future__ import annotations
 
-import io
 import logging
-import wave
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +15,7 @@ import pytest
 from miraflow.spec import max_request_body_bytes
 from miraflow_mock.simulator.app import Simulator
 from miraflow_mock.simulator.config import SimulatorConfig
+from tests.simulator.audio import wav_bytes
 
 MARGOT, AERIN = "cmdms9d3s001no401kqwbr0q5", "cm2yaz9j10008l0qg9npyjgs3"
 KEY = {"x-api-key": "sk-demo-1"}
@@ -38,18 +37,8 @@ async def http(sim: Simulator) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def _wav(seconds: float = 1.0) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes(b"\0\0" * int(16000 * seconds))
-    return buffer.getvalue()
-
-
 async def finalized_media(http: httpx.AsyncClient) -> str:
-    data = _wav()
+    data = wav_bytes(1.0, sample=b"\0\0")
     init = await http.post(
         "/api/media/initialize", json={"fileName": "a.wav", "contentType": "audio/wav", "fileSize": len(data)}
     )
