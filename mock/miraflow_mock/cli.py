@@ -46,12 +46,8 @@ def _run_prism(args: argparse.Namespace) -> int:
         prism = PrismProcess(mode="mock", host=args.host, port=args.port, log_level=args.log_level)
     try:
         prism.start()
-    except NodeToolsError as exc:
-        print(f"miraflow-mock: {exc}", file=sys.stderr)
-        return 2
     except (RuntimeError, TimeoutError) as exc:
-        print(f"miraflow-mock: Prism did not start: {exc}", file=sys.stderr)
-        return 1
+        return _prism_did_not_start("miraflow-mock", exc)
     ReadyLine(f"miraflow-mock {args.command}", prism.url, f"{prism.url}/api").announce()
     try:
         code = prism.wait()
@@ -60,6 +56,15 @@ def _run_prism(args: argparse.Namespace) -> int:
         return 0
     print(f"miraflow-mock: Prism exited with code {code}", file=sys.stderr)
     return code or 1
+
+
+def _prism_did_not_start(command: str, exc: RuntimeError | TimeoutError) -> int:
+    """Say in one line why Prism did not start; the exit code: 2 when Node's tools are missing, else 1."""
+    if isinstance(exc, NodeToolsError):
+        print(f"{command}: {exc}", file=sys.stderr)
+        return 2
+    print(f"{command}: Prism did not start: {exc}", file=sys.stderr)
+    return 1
 
 
 def _run_recorder(args: argparse.Namespace, upstream: str) -> int:
@@ -75,12 +80,8 @@ def _run_recorder(args: argparse.Namespace, upstream: str) -> int:
             log_level=args.log_level,
             validate_request=not args.forward_invalid_requests,
         )
-    except NodeToolsError as exc:
-        print(f"miraflow-mock proxy: {exc}", file=sys.stderr)
-        return 2
     except (RuntimeError, TimeoutError) as exc:
-        print(f"miraflow-mock proxy: Prism did not start: {exc}", file=sys.stderr)
-        return 1
+        return _prism_did_not_start("miraflow-mock proxy", exc)
     except OSError as exc:
         print(f"miraflow-mock proxy: {exc.strerror or exc}", file=sys.stderr)
         return 1
