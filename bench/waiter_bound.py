@@ -21,7 +21,7 @@ import statistics
 import numpy as np
 
 from bench._common import percentile, table
-from bench.waiter_replay import _fixed
+from bench.waiter_replay import fixed
 from miraflow._constants import POLL_LAG_BUDGET, POLL_MIN_INTERVAL
 from miraflow.spec import lifecycle
 from miraflow_mock.simulator.jobs import Job, plan_jobs, view
@@ -77,14 +77,23 @@ def run(jobs: int = 100, jitter: tuple[float, ...] = (0.5, 1.0), risk: float = 0
     rows = []
     for mode in ("face_cropped", "full_background"):
         planned = plan_jobs(lifecycle().mode(mode), count=jobs)
-        fixed = statistics.mean(calls for calls, _ in map(_fixed, planned))
+        fixed_calls = statistics.mean(calls for calls, _ in map(fixed, planned))
         shortest = lifecycle().mode(mode).duration.min
         for assumed in jitter:
             model = _Model(mode, assumed, seed=0)
             results = [_follow(model, job, shortest, risk) for job in planned]
             calls = statistics.mean(calls for calls, _ in results)
             lag = percentile([lag for _, lag in results], 0.95)
-            rows.append([mode, f"{assumed:g}", f"{calls:.2f}", f"{lag:.2f}", f"{fixed:.1f}", f"{fixed / calls:.2f}x"])
+            rows.append(
+                [
+                    mode,
+                    f"{assumed:g}",
+                    f"{calls:.2f}",
+                    f"{lag:.2f}",
+                    f"{fixed_calls:.1f}",
+                    f"{fixed_calls / calls:.2f}x",
+                ]
+            )
     headers = ["mode", "assumed jitter", "calls", "lag p95", "fixed 5 s calls", "fewer calls"]
     return (
         f"An exact Bayesian planner on the replay's spec jobs ({jobs} per mode; true jitter 0.5, risk {risk}).\n"

@@ -18,7 +18,7 @@ from miraflow_mock.inprocess import InProcessSimulator
 from miraflow_mock.prism import free_port
 from miraflow_mock.testing import SimulatorHandle
 from tests.simulator import guide_client
-from tests.simulator.test_api import _wav
+from tests.simulator.audio import wav_bytes
 from tests.simulator.test_guide import GUIDE_KEY, SimulatorTime
 
 MARGOT = "cmdms9d3s001no401kqwbr0q5"
@@ -74,7 +74,7 @@ def test_miraflow_with_no_base_url_creates_waits_and_downloads(monkeypatch: pyte
 def test_an_audio_upload_goes_through_the_signed_url_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv(BASE_URL_ENV, raising=False)
     audio = tmp_path / "hello.wav"
-    audio.write_bytes(_wav(3.0))
+    audio.write_bytes(wav_bytes(3.0))
     with mock_miraflow(clock="manual", seed=1) as sim, Miraflow(sim.key) as client:
         job = client.videos.create_from_audio(avatar=MARGOT, name="spoken", audio_path=audio)
         assert [job["jobId"] for job in sim.jobs()] == [job.id]
