@@ -43,6 +43,24 @@ def test_every_command_has_help(invoke: Invoke, command: str) -> None:
     assert f"miraflow {command}" in result.stdout
 
 
+@pytest.mark.parametrize("command", ["create", "upload"])
+def test_the_video_commands_take_every_shared_option(invoke: Invoke, command: str) -> None:
+    # Declared once in cli/options.VideoOptions and added to each command by `video_options`.
+    text = invoke(command, "--help").stdout
+    for flag in ["--wait", "--download", "--timeout", "--time-scale", "--json", "--quiet", "--api-key", "--base-url"]:
+        assert flag in text, flag
+
+
+def test_a_shared_option_reaches_the_command(sim: SimulatorHandle, invoke: Invoke) -> None:
+    env = {name: value for name, value in env_for(sim).items() if name != "MIRAFLOW_API_KEY"}
+    given = invoke("create", "-a", PHOTO, "-t", "Hello.", "--json", "-q", "--api-key", KEY, env=env)
+    assert given.exit_code == 0, given.stderr
+    assert json.loads(given.stdout)["jobId"]
+    refused = invoke("create", "-a", PHOTO, "-t", "Hello.", "--api-key", "not-a-key", env=env)
+    assert refused.exit_code == 1
+    assert "not-a-key" not in refused.stdout + refused.stderr
+
+
 def test_version(invoke: Invoke) -> None:
     result = invoke("--version")
     assert result.exit_code == 0

@@ -24,14 +24,24 @@ from miraflow import Avatar, Job, JobStatus, Miraflow, MiraflowError, __version_
 from miraflow.cli import demo as demo_flow
 from miraflow.cli.batch import batch_app
 from miraflow.cli.connection import connect
-from miraflow.cli.durations import DURATION_METAVAR, duration_option
 from miraflow.cli.errors import EXIT_CODES_HELP, CLIError, Reporter, reporting, run_command_line
 from miraflow.cli.folders import output_folder
 from miraflow.cli.help_format import PlainHelpGroup
 from miraflow.cli.large_script import confirm_large_script
+from miraflow.cli.options import (
+    ApiKeyOption,
+    AvatarOption,
+    BaseUrlOption,
+    DownloadOption,
+    JsonOption,
+    QuietOption,
+    TimeoutOption,
+    TimeScaleOption,
+    VideoOptions,
+    video_options,
+)
 from miraflow.cli.output import Output, human_size, job_json, state_label, status_json
 from miraflow.cli.simulator import run_mock
-from miraflow.environment import API_KEY_ENV, BASE_URL_ENV, TIME_SCALE_ENV
 
 __all__ = ["app", "main"]
 
@@ -85,74 +95,6 @@ app = typer.Typer(
 
 # `miraflow batch ...`: campaigns (cli/batch.py, on the miraflow.batch library), which take their own options.
 app.add_typer(batch_app, name="batch", help="Campaigns: one video per row of a CSV or JSONL file, each created once.")
-
-_CONNECTION = "Connection"
-
-ApiKeyOption = Annotated[
-    str | None,
-    typer.Option(
-        "--api-key",
-        metavar="KEY",
-        help=f"The API key. Default: ${API_KEY_ENV}.",
-        show_default=False,
-        rich_help_panel=_CONNECTION,
-    ),
-]
-BaseUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--base-url",
-        metavar="URL",
-        help=f"The API root, such as http://127.0.0.1:4010/api for a local simulator. Default: ${BASE_URL_ENV}, "
-        "else https://miraflow.ai/api.",
-        show_default=False,
-        rich_help_panel=_CONNECTION,
-    ),
-]
-JsonOption = Annotated[
-    bool,
-    typer.Option(
-        "--json",
-        help='Print the result as JSON on stdout, and nothing else there; a failure as {"error": ..., "job": ...}.',
-    ),
-]
-QuietOption = Annotated[
-    bool,
-    typer.Option("--quiet", "-q", help="Print only the id, for scripts (JOB=$(miraflow create -q ...)); no progress."),
-]
-TimeoutOption = Annotated[
-    float | None,
-    typer.Option(
-        "--timeout",
-        parser=duration_option,
-        metavar=DURATION_METAVAR,
-        help="Give up waiting after this long: seconds, or 90s, 10m, 1h30m (exit code 4).",
-    ),
-]
-TimeScaleOption = Annotated[
-    float,
-    typer.Option(
-        "--time-scale",
-        min=1e-6,
-        metavar="S",
-        envvar=TIME_SCALE_ENV,
-        help="For a simulator started with --time-scale S: scales the waiter's intervals and expected durations.",
-    ),
-]
-WaitOption = Annotated[bool, typer.Option("--wait", "-w", help="Wait until the video is ready.")]
-DownloadOption = Annotated[
-    str | None,
-    typer.Option(
-        "--download",
-        "-d",
-        metavar="DIR",
-        help="Wait, then download the MP4 into DIR (created if missing).",
-        show_default=False,
-    ),
-]
-AvatarOption = Annotated[
-    str, typer.Option("--avatar", "-a", metavar="ID|NAME", help="The avatar, by id or name (see `miraflow avatars`).")
-]
 
 
 @attrs.frozen
@@ -251,6 +193,7 @@ _listing_command("videos", lambda client: client.videos.list(), Output.videos, "
 
 
 @app.command()
+@video_options
 def create(
     ctx: typer.Context,
     avatar: AvatarOption,
@@ -277,26 +220,20 @@ def create(
         str | None,
         typer.Option("--voice", metavar="ID|NAME", help="A voice (see `miraflow voices`). Default: the avatar's."),
     ] = None,
-    wait: WaitOption = False,
-    download: DownloadOption = None,
-    timeout: TimeoutOption = None,
-    time_scale: TimeScaleOption = 1.0,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask before creating a script far above the usual size.")
     ] = False,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-    api_key: ApiKeyOption = None,
-    base_url: BaseUrlOption = None,
+    *,
+    options: VideoOptions,
 ) -> None:
     """Create a video of an avatar speaking a script; with --wait or --download, see it through."""
-    out = Output(json_output=json_output, quiet=quiet)
-    with reporting(json_output=json_output) as reporter:
+    out = Output(json_output=options.json_output, quiet=options.quiet)
+    with reporting(json_output=options.json_output) as reporter:
         script = _script(text, text_file)
         confirm_large_script(script, yes=yes)
-        folder = _download_folder(download)
+        folder = _download_folder(options.download)
         title = name or _name_from(script)
-        with _connect(ctx, reporter, api_key, base_url) as client:
+        with _connect(ctx, reporter, options.api_key, options.base_url) as client:
             chosen = client.avatars.retrieve(avatar)
             voice_id = client.voices.retrieve(voice).id if voice else None
             job = client.videos.create(
@@ -306,10 +243,11 @@ def create(
                 full_background=True if full_background else None,
                 voice=voice_id,
             )
-            _follow(client, out, reporter, job, chosen, wait=wait, folder=folder, timeout=timeout, scale=time_scale)
+            _follow(client, out, reporter, job, chosen, options, folder)
 
 
 @app.command()
+@video_options
 def upload(
     ctx: typer.Context,
     audio: Annotated[
@@ -323,21 +261,15 @@ def upload(
         str | None,
         typer.Option("--name", "-n", metavar="NAME", help="The video's name. Default: the audio file's name."),
     ] = None,
-    wait: WaitOption = False,
-    download: DownloadOption = None,
-    timeout: TimeoutOption = None,
-    time_scale: TimeScaleOption = 1.0,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-    api_key: ApiKeyOption = None,
-    base_url: BaseUrlOption = None,
+    *,
+    options: VideoOptions,
 ) -> None:
     """Upload an audio file, then create a video of an avatar lip-syncing it."""
-    out = Output(json_output=json_output, quiet=quiet)
-    with reporting(json_output=json_output) as reporter:
-        folder = _download_folder(download)
+    out = Output(json_output=options.json_output, quiet=options.quiet)
+    with reporting(json_output=options.json_output) as reporter:
+        folder = _download_folder(options.download)
         title = name or audio.stem
-        with _connect(ctx, reporter, api_key, base_url) as client:
+        with _connect(ctx, reporter, options.api_key, options.base_url) as client:
             chosen = client.avatars.retrieve(avatar)
             try:
                 with out.transfer(f"Uploading {audio.name}") as sent:
@@ -348,7 +280,7 @@ def upload(
                 raise
             except ValueError as exc:  # not an audio file, or an empty one
                 raise CLIError(f"{exc}") from None
-            _follow(client, out, reporter, job, chosen, wait=wait, folder=folder, timeout=timeout, scale=time_scale)
+            _follow(client, out, reporter, job, chosen, options, folder)
 
 
 def _follow(
@@ -357,21 +289,18 @@ def _follow(
     reporter: Reporter,
     job: Job,
     avatar: Avatar,
-    *,
-    wait: bool,
+    options: VideoOptions,
     folder: Path | None,
-    timeout: float | None,
-    scale: float,
 ) -> None:
-    """After a create: report the job; with `wait` or a download folder, wait for it (and download it)."""
+    """After a create: report the job; with --wait or a download folder, wait for it (and download it)."""
     reporter.on_interrupt = f"job {job.id} keeps running: `miraflow wait {job.id}` follows it"
     kind = "photo" if avatar.is_photo else "video"
     out.line("Created job ", (job.id, "bold"), f": {job.name!r}, avatar {avatar.name} ({kind}), {job.mode}")
     out.ids(job.id)
     payload = job_json(job)
     reporter.job = dict(payload)
-    if wait or folder is not None:
-        status = _wait(client, out, reporter, job.id, label=job.name, timeout=timeout, scale=scale)
+    if options.wait or folder is not None:
+        status = _wait(client, out, reporter, job.id, label=job.name, timeout=options.timeout, scale=options.time_scale)
         payload.update(status_json(status))
         if folder is not None:
             payload.update(_download(client, out, reporter, _video_id(status), folder))

@@ -168,36 +168,59 @@ _SDK_EXIT_CODES: tuple[tuple[type[miraflow.MiraflowError], ExitCode], ...] = (
 )
 
 
+# Each SDK error's line, a template filled by `_sdk_message`: what went wrong, then what to do. The first class that
+# matches wins, so subclasses come before their bases. First the errors of a call or a job, raised without an error
+# answer from the API; then the API's answers and the transport's failures.
+_CALL_LINES: tuple[tuple[type[miraflow.MiraflowError], str], ...] = (
+    (
+        miraflow.MissingAPIKeyError,
+        "no API key: pass --api-key KEY or set {key_env} (no key? `miraflow demo` runs on a local simulator)",
+    ),
+    (miraflow.InvalidBaseURLError, "{exc} (from --base-url or {url_env})"),
+    (miraflow.AmbiguousAvatarError, "{exc} to --avatar (`miraflow avatars` lists them)"),
+    (miraflow.AmbiguousVoiceError, "{exc} to --voice (`miraflow voices` lists them)"),
+    (miraflow.JobFailedError, "{exc} Create it again; if it keeps failing, try another script or avatar"),
+    (miraflow.WaitTimeoutError, "{exc}: `miraflow wait {exc.job_id}` waits for it again"),
+)
+_API_LINES: tuple[tuple[type[miraflow.MiraflowError], str], ...] = (
+    (miraflow.AuthenticationError, "the API key was not accepted ({exc.message}): check --api-key or {key_env}"),
+    (
+        miraflow.InsufficientCreditsError,
+        "{exc.message}: nothing was created and no credits were spent; add credits to the account, or use a shorter "
+        "script",
+    ),
+    (miraflow.NotFoundError, "{exc.message}: check the id (this key's account has no such item)"),
+    (miraflow.RateLimitError, "{exc.message}: the API is rate limiting this key; try again in a minute"),
+    (miraflow.InternalServerError, "{exc.message}: the Miraflow service failed; try again later"),
+    (
+        miraflow.JobMayExistError,
+        "the connection broke after the create of {exc.video_name!r} was sent, so the job may exist and may have cost "
+        "credits: look for it with `miraflow videos` once it had time to render before creating it again",
+    ),
+    (miraflow.APITimeoutError, "{exc.message} talking to {where}: check the network and try again"),
+    (
+        miraflow.APIConnectionError,
+        "cannot reach {where} ({exc.message}): check the network, or --base-url / {url_env}",
+    ),
+    (miraflow.DownloadError, "{exc.message}; nothing was saved: try the download again"),
+    (
+        miraflow.APIResponseValidationError,
+        "{exc.message}: the API answered something its contract does not allow; try again, and report it if it "
+        "persists",
+    ),
+    # Any other API error says it well itself.
+    (miraflow.APIError, "{exc.message}"),
+)
+
+
 def _sdk_message(exc: miraflow.MiraflowError, *, where: str) -> str:
-    """An SDK error's line: what went wrong, then what to do. Most specific classes first."""
+    """An SDK error's line: the cases that need more than a template first, then `_CALL_LINES` and `_API_LINES`."""
     match exc:
-        case miraflow.MissingAPIKeyError():
-            return (
-                f"no API key: pass --api-key KEY or set {API_KEY_ENV} (no key? `miraflow demo` runs on a local "
-                "simulator)"
-            )
-        case miraflow.InvalidBaseURLError():
-            return f"{exc} (from --base-url or {BASE_URL_ENV})"
-        case miraflow.AmbiguousAvatarError():
-            return f"{exc} to --avatar (`miraflow avatars` lists them)"
-        case miraflow.AmbiguousVoiceError():
-            return f"{exc} to --voice (`miraflow voices` lists them)"
         case miraflow.ModeNotSupportedError() if exc.avatar is not None and not exc.avatar.is_photo:
             return (
                 f"avatar {exc.avatar.name!r} ({exc.avatar.id}) is a video avatar, and --full-background needs a photo "
                 "avatar: nothing was sent and no credits were spent. Leave out --full-background, or pick a photo "
                 "avatar (`miraflow avatars`)"
-            )
-        case miraflow.JobFailedError():
-            return f"{exc} Create it again; if it keeps failing, try another script or avatar"
-        case miraflow.WaitTimeoutError():
-            return f"{exc}: `miraflow wait {exc.job_id}` waits for it again"
-        case miraflow.AuthenticationError():
-            return f"the API key was not accepted ({exc.message}): check --api-key or {API_KEY_ENV}"
-        case miraflow.InsufficientCreditsError():
-            return (
-                f"{exc.message}: nothing was created and no credits were spent; add credits to the account, or use "
-                "a shorter script"
             )
         case miraflow.NotFoundError() if _is_listing(exc):
             return (
@@ -205,35 +228,11 @@ def _sdk_message(exc: miraflow.MiraflowError, *, where: str) -> str:
                 f"has: the base URL looks wrong (is /api missing, or is it another server?). Give the API root, such "
                 f"as {default_api_root()}, with --base-url or {BASE_URL_ENV}"
             )
-        case miraflow.NotFoundError() if exc.response is not None:
-            return f"{exc.message}: check the id (this key's account has no such item)"
-        case miraflow.RateLimitError():
-            return f"{exc.message}: the API is rate limiting this key; try again in a minute"
-        case miraflow.InternalServerError():
-            return f"{exc.message}: the Miraflow service failed; try again later"
-        case miraflow.JobMayExistError():
-            return (
-                f"the connection broke after the create of {exc.video_name!r} was sent, so the job may exist and may "
-                f"have cost credits: look for it with `miraflow videos` once it had time to render before creating "
-                "it again"
-            )
-        case miraflow.APITimeoutError():
-            return f"{exc.message} talking to {where}: check the network and try again"
-        case miraflow.APIConnectionError():
-            return f"cannot reach {where} ({exc.message}): check the network, or --base-url / {BASE_URL_ENV}"
-        case miraflow.DownloadError():
-            return f"{exc.message}; nothing was saved: try the download again"
-        case miraflow.APIResponseValidationError():
-            return (
-                f"{exc.message}: the API answered something its contract does not allow; try again, and report it "
-                "if it persists"
-            )
-        # Any other API error says it well itself; so does an unknown avatar or voice, found before any request
-        # (a NotFoundError without a response): its message lists what exists.
-        case miraflow.APIError():
+        case miraflow.NotFoundError() if exc.response is None:
+            # An unknown avatar or voice, found before any request: its message lists what exists.
             return exc.message
-        case _:
-            return str(exc)
+    template = next((line for kind, line in _CALL_LINES + _API_LINES if isinstance(exc, kind)), "{exc}")
+    return template.format(exc=exc, where=where, key_env=API_KEY_ENV, url_env=BASE_URL_ENV)
 
 
 def _listing_paths() -> frozenset[str]:
