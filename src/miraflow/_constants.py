@@ -38,6 +38,7 @@ __all__ = [
     "POLL_SPEC_DOUBT",
     "POLL_START_POINTS",
     "POLL_SUPPORT_TAIL",
+    "POLL_TRUST_AFTER",
     "PROGRESS_FLOOR",
     "PROGRESS_OUTLIER_SHARE",
     "PROGRESS_SPREAD",
@@ -110,3 +111,7 @@ POLL_LOCAL_FROM = 0.5
 POLL_LOCAL_MIN_RISE = 0.02
 POLL_LOCAL_RATE_SPREAD = 0.35
 POLL_FINEST_CELL = 0.05  # of the minimum interval: the finest step of the time left the grid resolves
+# A client that saw POLL_TRUST_AFTER jobs of a mode in a row last at least the spec's shortest render (less a lag
+# budget) trusts that range for its next job of the mode: no probe, the first poll at the spec's shortest finish. One
+# job that may have finished sooner ends the trust (it is seen late once; the next jobs probe again).
+POLL_TRUST_AFTER = 3

@@ -31,6 +31,11 @@ Once the readings make a finish before the spec's shortest one unlikely (a spec-
 does not pull a poll before that finish: the sleep leans on the spec's lower bound, so a job that follows the spec
 costs one poll until then, and the caller still sees it rendering near its end.
 
+A client learns its jobs' pace (`PaceHistory`, one per client): once a few jobs of a mode in a row were still rendering
+a lag budget before the spec's shortest finish, the next job of that mode is planned trusting the range from the
+start (no probe: its first poll is at that finish, where that is within the longest interval). One job that may have
+finished sooner ends the trust: a change of pace is seen late once, then probed for again.
+
 `WaitState` applies the rules around the polls: every observed status goes to `on_progress`; each terminal state of
 the spec's lifecycle is handled by its outcome (success returns, failure raises `JobFailedError`); a transient
 failure of the status request is waited out (honouring Retry-After), not fatal; the timeout raises
@@ -40,6 +45,7 @@ failure of the status request is waited out (honouring Retry-After), not fatal; 
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import random
@@ -72,6 +78,7 @@ from miraflow._constants import (
     POLL_SPEC_DOUBT,
     POLL_START_POINTS,
     POLL_SUPPORT_TAIL,
+    POLL_TRUST_AFTER,
     PROGRESS_FLOOR,
     PROGRESS_OUTLIER_SHARE,
     PROGRESS_SPREAD,
@@ -87,6 +94,7 @@ from miraflow.types import JobStatus
 __all__ = [
     "START_AT_ONCE",
     "KnownJobs",
+    "PaceHistory",
     "PollDecision",
     "PollPlanner",
     "ProgressCallback",
@@ -116,12 +124,57 @@ def new_planner(
     rng: random.Random,
     time_scale: float = 1.0,
     lag_budget: float = POLL_LAG_BUDGET,
+    history: PaceHistory | None = None,
 ) -> PollPlanner:
-    """A planner for a job of `mode` (None: unknown, any mode's range) whose render started after `started_after`."""
-    duration = lifecycle().mode(mode).duration if mode is not None else any_mode_duration()
+    """A planner for a job of `mode` (None: unknown, any mode's range) whose render started after `started_after`.
+
+    With a `history` (what the client learned of its earlier jobs' pace), the planner trusts the spec's range when
+    that history does, and adds to it what this job shows when it succeeds.
+    """
+    if mode is None:
+        return PollPlanner(
+            duration=any_mode_duration(),
+            started_after=started_after,
+            rng=rng,
+            time_scale=time_scale,
+            lag_budget=lag_budget,
+        )
     return PollPlanner(
-        duration=duration, started_after=started_after, rng=rng, time_scale=time_scale, lag_budget=lag_budget
+        duration=lifecycle().mode(mode).duration,
+        started_after=started_after,
+        rng=rng,
+        time_scale=time_scale,
+        lag_budget=lag_budget,
+        trust_spec=history is not None and history.trusts(mode),
+        on_success=None if history is None else functools.partial(history.record, mode),
     )
+
+
+class PaceHistory:
+    """What a client learned of its jobs' pace: per mode, how many succeeded in a row at the spec's pace.
+
+    At the spec's pace: still rendering a lag budget before the spec's shortest finish (so a first poll at that finish
+    would have seen it at most a budget late). After `trust_after` such jobs in a row, the next job of the mode is
+    planned trusting the spec's range (`PollPlanner(trust_spec=True)`: no probe); one job that may have finished
+    sooner ends the trust until `trust_after` more show the pace again. A change of pace is so seen late once.
+    """
+
+    def __init__(self, trust_after: int = POLL_TRUST_AFTER) -> None:
+        if trust_after < 1:
+            raise ValueError(f"trust_after must be at least 1, not {trust_after}")
+        self.trust_after = trust_after
+        self._streaks: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def trusts(self, mode: str) -> bool:
+        """Whether the jobs of `mode` seen lately followed the spec's pace, enough of them in a row."""
+        with self._lock:
+            return self._streaks.get(mode, 0) >= self.trust_after
+
+    def record(self, mode: str, at_spec_pace: bool) -> None:
+        """Add a succeeded job of `mode`: whether it rendered at the spec's pace."""
+        with self._lock:
+            self._streaks[mode] = self._streaks.get(mode, 0) + 1 if at_spec_pace else 0
 
 
 @attrs.frozen
@@ -184,6 +237,8 @@ class PollPlanner:
         spec_doubt: float = POLL_SPEC_DOUBT,
         late_share: float = POLL_LATE_SHARE,
         doubt_span: tuple[float, float] = POLL_DOUBT_SPAN,
+        trust_spec: bool = False,
+        on_success: Callable[[bool], object] | None = None,
     ) -> None:
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, not {time_scale}")
@@ -212,6 +267,8 @@ class PollPlanner:
         self._readings: list[tuple[float, float]] = []  # the readings weighed: the latest and a few earlier ones
         self._previous: tuple[float, float] | None = None  # the reading before the latest, for the local rate
         self._lifecycle = lifecycle()
+        self.trust_spec = trust_spec  # the client's history vouches for the spec's range: no probe (`PaceHistory`)
+        self._on_success = on_success  # told, when the job succeeds, whether it rendered at the spec's pace
 
     def set_lag_budget(self, seconds: float) -> None:
         """How late (unscaled seconds) a finish may be seen; scaled by the time scale, never below the minimum interval.
@@ -224,6 +281,8 @@ class PollPlanner:
         """Record what a poll answered at `now`."""
         info = self._lifecycle.states[status.status]
         if info.terminal:
+            if status.outcome == "success" and self._on_success is not None and self._not_before is not None:
+                self._on_success(self.at_spec_pace())
             return
         self._last_running = now
         if status.status == self._lifecycle.initial:  # still queued: the render starts later than now
@@ -262,6 +321,15 @@ class PollPlanner:
             return PollDecision(max(backoff, min(server_hint, RETRY_AFTER_CEILING)), "honouring Retry-After")
         return PollDecision(backoff, f"backing off after {failures} failed status request(s)")
 
+    def at_spec_pace(self) -> bool:
+        """Whether the job was seen rendering a lag budget before the spec's shortest finish, or later.
+
+        So a first poll at that finish (what a trusted planner makes) would have seen it at most a budget late.
+        """
+        if self._not_before is None or self._last_running is None:
+            return False
+        return self._last_running >= self._not_before + self.duration.min - self.lag_budget
+
     def _keep_reading(self, reading: tuple[float, float]) -> None:
         """Keep `reading`, and of the earlier ones only a few far enough apart to err independently."""
         kept = [old for old in self._readings[:-1] if reading[1] - old[1] >= POLL_READING_GAP]
@@ -275,7 +343,7 @@ class PollPlanner:
         The spec's durations may be wrong: until a progress reading or a finish says how fast this service renders,
         a poll goes at most a lag budget, or the time already waited, after the last one.
         """
-        if self._reading is not None or self._origin is None:
+        if self._reading is not None or self._origin is None or self._spec_shortest_finish(now) is not None:
             return None
         return max(self.lag_budget, now - self._origin)
 
@@ -291,7 +359,7 @@ class PollPlanner:
             # ... but once the readings make a finish before the spec's shortest one unlikely (a spec-like pace), the
             # allowance alone does not hold the poll before that finish: the sleep leans on the spec's lower bound,
             # and a job that follows the spec is still seen rendering near its end (a caller sees progress move).
-            shortest = self._spec_shortest_finish()
+            shortest = self._spec_shortest_finish(now)
             if shortest is not None and early >= shortest:
                 excess = max(excess, shortest)
             target = min(early + self.lag_budget, excess)
@@ -299,11 +367,16 @@ class PollPlanner:
             # within the budget but for a small share of it: so many polls near an uncertain end cannot add up to
             # many late sightings.
             target = min(target, _share_bound(finishes, self.lag_budget, self.late_share, self.late_risk))
-            when = (
-                "at the spec's shortest finish (the readings show a spec-like pace)"
-                if shortest is not None and target == shortest
-                else "when it may have finished a lag budget ago"
-            )
+            # A client whose history vouches for the spec's range (`trust_spec`) makes its first poll at the spec's
+            # shortest finish: the doubt's share of far faster renders does not pull it earlier.
+            if self._reading is None and shortest is not None:
+                target = max(target, shortest)
+            if shortest is None or target != shortest:
+                when = "when it may have finished a lag budget ago"
+            elif self._reading is None:
+                when = "at the spec's shortest finish (this client's earlier jobs kept the spec's pace)"
+            else:
+                when = "at the spec's shortest finish (the readings show a spec-like pace)"
             reason = (
                 f"finish expected in {median - now:.2f} s (90 % within [{early - now:.2f}, {late - now:.2f}] s); "
                 f"polling {target - now:.2f} s from now, {when}"
@@ -315,11 +388,19 @@ class PollPlanner:
         delay -= min(self._jitter * delay, self.lag_budget / 2) * self._rng.random()
         return PollDecision(max(delay, floor), reason)
 
-    def _spec_shortest_finish(self) -> float | None:
-        """The earliest finish of a render that follows the spec's range (None before anything shows it started)."""
-        if self._not_before is None or self._reading is None:
+    def _spec_shortest_finish(self, now: float) -> float | None:
+        """The earliest finish of a render that follows the spec's range, once it is worth leaning on, else None.
+
+        Worth it once a reading shows a render at the spec's pace; before any reading, only if the client's history
+        vouches for the range (`trust_spec`) and that finish is within the longest interval from `now` (a first poll
+        at it, not a poll that the longest interval places anyway without the probe's reading).
+        """
+        if self._not_before is None:
             return None
-        return self._not_before + self.duration.min
+        shortest = self._not_before + self.duration.min
+        if self._reading is not None or (self.trust_spec and shortest - now <= self.max_interval):
+            return shortest
+        return None
 
     def _finish_distribution(self) -> list[tuple[float, float]]:
         """(moment, probability) pairs for the job's finish, sorted by moment."""

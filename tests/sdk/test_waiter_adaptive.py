@@ -13,8 +13,8 @@ import pytest
 
 from bench.waiter_replay import fixed, follow
 from miraflow import JobStatus, Miraflow
-from miraflow._constants import POLL_LAG_BUDGET
-from miraflow._waiter import PollDecision, PollPlanner
+from miraflow._constants import POLL_LAG_BUDGET, POLL_TRUST_AFTER
+from miraflow._waiter import PaceHistory, PollDecision, PollPlanner, new_planner
 from miraflow.spec import lifecycle
 from miraflow.types import JobState
 from miraflow_mock.simulator.jobs import Job, plan_jobs
@@ -52,12 +52,78 @@ def test_jobs_three_times_slower_than_the_spec_are_followed_without_giving_up(mo
 
 @pytest.mark.parametrize(("mode", "fewer"), [("face_cropped", 4.5), ("full_background", 5.0)])
 def test_jobs_that_follow_the_spec_take_far_fewer_calls_than_fixed_polling(mode: str, fewer: float) -> None:
-    # Face-cropped: the goal is 5x, about 4.7x is met (a probe, a poll at the spec's shortest finish, the end-game):
-    # 5x needs progress assumed as even as the simulator's; the waiter assumes a band about twice as wide.
+    # A fresh client per job (a new process each time). Face-cropped: about 4.7x (a probe, a poll at the spec's
+    # shortest finish, the end-game); a client that follows jobs in turn learns their pace and makes 5x fewer (below).
     jobs = _jobs(mode, 1.0)
     results = [follow(job, mode) for job in jobs]
     assert _p95([lag for _, lag, _ in results]) <= POLL_LAG_BUDGET + 0.5
     assert sum(fixed(job)[0] for job in jobs) / sum(calls for calls, _, _ in results) >= fewer
+
+
+def test_one_client_following_spec_jobs_in_turn_makes_five_times_fewer_calls() -> None:
+    # After POLL_TRUST_AFTER jobs at the spec's pace, the client trusts the range: no probe, a first poll at the
+    # spec's shortest finish. (A fresh client per job makes about 4.7x fewer: see the test above.)
+    jobs = _jobs("face_cropped", 1.0)
+    history = PaceHistory()
+    results = [follow(job, "face_cropped", history) for job in jobs]
+    fixed_polling = [fixed(job) for job in jobs]
+    assert sum(calls for calls, _ in fixed_polling) / sum(calls for calls, _, _ in results) >= 5.0
+    assert _p95([lag for _, lag, _ in results]) <= _p95([lag for _, lag in fixed_polling])
+    assert history.trusts("face_cropped")
+
+
+def test_a_client_that_trusts_the_spec_sees_a_change_of_pace_late_once_then_probes_again() -> None:
+    history = PaceHistory()
+    for job in _jobs("face_cropped", 1.0)[:POLL_TRUST_AFTER]:
+        follow(job, "face_cropped", history)
+    assert history.trusts("face_cropped")
+    fast = _jobs("face_cropped", 0.05)
+    lags = [follow(job, "face_cropped", history)[1] for job in fast[:4]]
+    assert lags[0] > POLL_LAG_BUDGET  # the first job of the new pace: polled at the spec's shortest finish
+    assert not history.trusts("face_cropped")
+    assert max(lags[1:]) <= 5.0  # the next ones are probed again
+
+
+def test_trust_skips_the_probe_only_where_the_first_poll_can_be_the_spec_shortest_finish() -> None:
+    history = PaceHistory(trust_after=1)
+    for mode in ("face_cropped", "full_background"):
+        history.record(mode, at_spec_pace=True)
+    shortest = LC.mode("face_cropped").duration.min
+    trusted = new_planner("face_cropped", started_after=0.0, rng=random.Random(1), history=history).first_delay(0.0)
+    assert shortest - POLL_LAG_BUDGET / 2 <= trusted.delay <= shortest
+    assert "earlier jobs" in trusted.reason
+    # Full background's shortest finish is beyond the longest interval: the probe's reading is worth its call.
+    longer = new_planner("full_background", started_after=0.0, rng=random.Random(1), history=history)
+    assert longer.first_delay(0.0).delay <= POLL_LAG_BUDGET
+    untold = new_planner("face_cropped", started_after=0.0, rng=random.Random(1), history=PaceHistory())
+    assert untold.first_delay(0.0).delay <= POLL_LAG_BUDGET
+
+
+def test_the_client_learns_the_pace_of_the_jobs_it_waits_for(api: FakeAPI) -> None:
+    clock = FakeClock()
+    render = 90.0
+    created: dict[str, float] = {}
+
+    def status(request: httpx.Request) -> httpx.Response:
+        job_id = request.url.path.split("/")[-2]
+        elapsed = clock.now() - created[job_id]
+        if elapsed >= render:
+            return json_response(200, status_body(LC.success_state, video_id=f"video-{job_id}"))
+        return json_response(200, status_body(LC.progress_state, progress=int(100 * elapsed / render)))
+
+    client = Miraflow(KEY, base_url="https://miraflow.test/api", transport=httpx.MockTransport(api), _clock=clock)
+    first_sleeps = []
+    for index in range(POLL_TRUST_AFTER + 1):
+        job_id = f"job-{index}"
+        api.on("POST", "/api/video/create", json_response(200, {"result": "success", "jobId": job_id}))
+        api.on("GET", f"/api/video/{job_id}/status", status)
+        job = client.videos.create(avatar=api_avatar(), text="Hello", name="Hello")
+        created[job_id] = clock.now()
+        clock.sleeps.clear()
+        assert client.jobs.wait(job).video_id == f"video-{job_id}"
+        first_sleeps.append(clock.sleeps[0])
+    assert all(sleep <= POLL_LAG_BUDGET for sleep in first_sleeps[:-1])  # probes while it learns
+    assert first_sleeps[-1] >= LC.mode("face_cropped").duration.min - POLL_LAG_BUDGET  # then trusts the spec
 
 
 def _after_a_probe(progress: int) -> PollDecision:

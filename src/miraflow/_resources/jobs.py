@@ -8,7 +8,16 @@ from miraflow._arguments import JOB, check_arguments, wait_arguments
 from miraflow._base_client import AsyncAPIClient, RequestSpec, SyncAPIClient, job_status
 from miraflow._resource import AsyncAPIResource, SyncAPIResource
 from miraflow._resources.raw import AsyncJobsWithRawResponse, JobsWithRawResponse
-from miraflow._waiter import KnownJobs, PollPlanner, ProgressCallback, WaitState, new_planner, wait_async, wait_sync
+from miraflow._waiter import (
+    KnownJobs,
+    PaceHistory,
+    PollPlanner,
+    ProgressCallback,
+    WaitState,
+    new_planner,
+    wait_async,
+    wait_sync,
+)
 from miraflow.types import CompletedJob, Job, JobStatus
 from miraflow_client.api.videos import get_job_status
 
@@ -24,9 +33,10 @@ def _status_request(job_id: str) -> RequestSpec:
 
 
 class _KnownJobsMixin:
-    """What both twins keep: the jobs their client created, and a planner that knows what they know of a job."""
+    """What both twins keep: the jobs their client created, the pace its jobs kept, and a planner that knows both."""
 
     _known: KnownJobs
+    _pace: PaceHistory
     _time_scale: float
 
     def _remember(self, job_id: str, *, mode: str, sent_at: float) -> None:
@@ -42,6 +52,7 @@ class _KnownJobsMixin:
             started_after=known[1] if known is not None else None,
             rng=rng,
             time_scale=self._time_scale if time_scale is None else time_scale,
+            history=self._pace,
         )
         return job_id, planner
 
@@ -52,6 +63,7 @@ class Jobs(SyncAPIResource, _KnownJobsMixin):
     def __init__(self, client: SyncAPIClient) -> None:
         super().__init__(client)
         self._known = KnownJobs()
+        self._pace = PaceHistory()
 
     @property
     def with_raw_response(self) -> JobsWithRawResponse:
@@ -96,6 +108,7 @@ class AsyncJobs(AsyncAPIResource, _KnownJobsMixin):
     def __init__(self, client: AsyncAPIClient) -> None:
         super().__init__(client)
         self._known = KnownJobs()
+        self._pace = PaceHistory()
 
     @property
     def with_raw_response(self) -> AsyncJobsWithRawResponse:
