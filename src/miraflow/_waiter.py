@@ -131,22 +131,17 @@ def new_planner(
     With a `history` (what the client learned of its earlier jobs' pace), the planner trusts the spec's range when
     that history does, and adds to it what this job shows when it succeeds.
     """
-    if mode is None:
-        return PollPlanner(
-            duration=any_mode_duration(),
-            started_after=started_after,
-            rng=rng,
-            time_scale=time_scale,
-            lag_budget=lag_budget,
-        )
+    trust_spec, on_success = False, None
+    if history is not None and mode is not None:  # a job of unknown mode says nothing of a mode's pace
+        trust_spec, on_success = history.trusts(mode), functools.partial(history.record, mode)
     return PollPlanner(
-        duration=lifecycle().mode(mode).duration,
+        duration=lifecycle().mode(mode).duration if mode is not None else any_mode_duration(),
         started_after=started_after,
         rng=rng,
         time_scale=time_scale,
         lag_budget=lag_budget,
-        trust_spec=history is not None and history.trusts(mode),
-        on_success=None if history is None else functools.partial(history.record, mode),
+        trust_spec=trust_spec,
+        on_success=on_success,
     )
 
 

@@ -23,6 +23,9 @@ rendering one queue behind, seeing a job finish a little later delays no other j
 download just starts later), so its planner gets `RELAXED_LAG` times the waiter's lag budget, and fewer polls. The
 budget is set again at every poll, so it follows the queue: near the end of the campaign it is the waiter's own.
 
+Like one client's waits, the campaign's planners share what its finished jobs showed of the service's pace
+(`PaceHistory`): once a few kept the spec's pace, a job that starts is first polled at the spec's shortest finish.
+
 If the service does not keep that order, nothing breaks: a wrongly inferred start is corrected by the next poll
 (seen queued: parked again), and the first queued job's fallback polls find what the inference missed.
 """
@@ -41,7 +44,7 @@ from miraflow import APIError, JobFailedError, RateLimitError
 from miraflow.batch.logs import logger
 from miraflow.batch.pacing import Pacing
 from miraflow.batch.tasks import spawn
-from miraflow.polling import POLL_LAG_BUDGET, POLL_MAX_INTERVAL, WaitState, new_planner
+from miraflow.polling import POLL_LAG_BUDGET, POLL_MAX_INTERVAL, PaceHistory, WaitState, new_planner
 from miraflow.spec import lifecycle
 from miraflow.types import JobStatus
 
@@ -133,6 +136,7 @@ class PollScheduler:
 
     def __attrs_post_init__(self) -> None:
         self._lifecycle = lifecycle()
+        self._pace = PaceHistory()  # what the campaign's finished jobs showed of the service's pace
         self._jobs: dict[int, WaitingJob] = {}  # every job followed (not done)
         self._phases: dict[Phase, dict[int, WaitingJob]] = {phase: {} for phase in Phase if phase is not Phase.DONE}
         self._timers: list[tuple[float, int, int, int]] = []  # (due, seq, generation, key)
@@ -354,6 +358,7 @@ class PollScheduler:
             rng=self._pacing.rng,
             time_scale=self._pacing.time_scale,
             lag_budget=self._lag_budget(),
+            history=self._pace,
         )
         return WaitState(job_id=job.job_id, planner=planner, now=now, timeout=None, on_progress=None)
 
