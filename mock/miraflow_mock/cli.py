@@ -142,9 +142,10 @@ def _run_serve(args: argparse.Namespace) -> int:
         )
     try:
         return serve(config, host=args.host, port=args.port, validate=args.validate)
-    except NodeToolsError as exc:
-        print(f"miraflow-mock serve: {exc}", file=sys.stderr)
-        return 2
+    except (RuntimeError, TimeoutError) as exc:
+        if not args.validate:  # only Prism (in front with --validate) fails to start with these
+            raise
+        return _prism_did_not_start("miraflow-mock serve", exc)
     except OSError as exc:
         print(f"miraflow-mock serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

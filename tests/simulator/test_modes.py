@@ -55,6 +55,27 @@ def test_bad_tenant_option_is_one_line_and_exit_2() -> None:
     assert result.stderr.strip().count("\n") == 0 and "KEY:CREDITS" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [(RuntimeError("Prism exited with code 1"), "exited with code 1"), (TimeoutError("nothing listened"), "listened")],
+)
+def test_serve_validate_says_in_one_line_that_prism_did_not_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], failure: Exception, said: str
+) -> None:
+    from miraflow_mock import cli
+    from miraflow_mock.prism import PrismProcess
+
+    def fail(self: PrismProcess) -> None:
+        raise failure
+
+    monkeypatch.setattr(PrismProcess, "start", fail)
+    code = cli.main(["serve", "--validate", "--host", "127.0.0.1", "--port", "0"])
+    error = capsys.readouterr().err.strip()
+    assert code == 1
+    assert error.startswith("miraflow-mock serve: Prism did not start:") and said in error
+    assert "\n" not in error and "Traceback" not in error
+
+
 @pytest.mark.parametrize("bug", sorted(BUGS))
 def test_each_bug_breaks_its_promise(miraflow_simulator_factory: Any, bug: str) -> None:
     sim: SimulatorHandle = miraflow_simulator_factory(clock="manual", seed=5, bugs=(bug,), fail_rate=0.5)
