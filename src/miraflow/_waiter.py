@@ -449,7 +449,7 @@ class PollPlanner:
         point = self.duration.min if self.duration.max <= self.duration.min else None
         grid = grid if point is None else [*grid, (point, 0.0)]
         cells: list[tuple[float, float, float]] = []
-        local = self._local_finish()  # the same for every cell: computed once, not per cell
+        weigh = _Likelihood(self._readings, self._local_finish())
         for duration, width in grid:
             prior = self._prior(duration, lo, hi) * width
             if duration == point and width == 0.0:
@@ -460,7 +460,7 @@ class PollPlanner:
                 finish = start + duration
                 if running is not None and finish <= running:
                     continue
-                weight = prior * start_prior * self._likelihood(start, duration, local)
+                weight = prior * start_prior * weigh(start, duration)
                 if weight > 0.0:
                     cells.append((finish, duration, weight))
         return cells
@@ -486,25 +486,6 @@ class PollPlanner:
             (earliest + (latest - earliest) * (i + 1) / points, later) for i in range(points)
         ]
 
-    def _likelihood(self, start: float, duration: float, local: tuple[float, float, float] | None) -> float:
-        """How well a render from `start` lasting `duration` explains the readings kept and the pace `local`."""
-        likelihood = 1.0
-        for seen_at, progress in self._readings:
-            share = min(max((seen_at - start) / duration, 0.0), 1.0)
-            variance = _band(share) ** 2 + PROGRESS_FLOOR**2
-            density = math.exp(-0.5 * (progress - share) ** 2 / variance) / math.sqrt(2.0 * math.pi * variance)
-            likelihood *= (1.0 - PROGRESS_OUTLIER_SHARE) * density + PROGRESS_OUTLIER_SHARE
-        # The local pace: past mid-way, the last two readings' slope extrapolated to 100 % says where the finish is,
-        # within a share of the time left (the pace of a render's last stretch varies less than its share done).
-        if local is not None:
-            seen_at, expected, spread = local
-            ratio = (start + duration - seen_at) / (expected - seen_at)
-            if ratio <= 0.0:
-                return 0.0
-            density = math.exp(-0.5 * (math.log(ratio) / spread) ** 2) / (spread * math.sqrt(2.0 * math.pi))
-            likelihood *= (1.0 - PROGRESS_OUTLIER_SHARE) * density + PROGRESS_OUTLIER_SHARE
-        return likelihood
-
     def _local_finish(self) -> tuple[float, float, float] | None:
         """The finish at the recent pace, or None: (the latest reading's moment, that finish, its spread).
 
@@ -523,14 +504,52 @@ class PollPlanner:
         return t2, expected, POLL_LOCAL_RATE_SPREAD + 0.01 / (p2 - p1)
 
 
-def _band(share: float) -> float:
-    """How far (one standard deviation) a progress reading may stray from the share `share` of the render done.
+class _Likelihood:
+    """How well a render from `start` lasting `duration` explains the readings kept and the recent pace.
 
-    `PROGRESS_SPREAD` mid-way; near the start it shrinks as the square root of the share (an early reading says
-    little about the pace), near the end linearly with the share left (the counter reaches 100 % at the finish, so
-    a reading can stray only as far as the pace of the last stretch varies).
+    A reading of progress p at a moment when the share x of the render is done: p lies in a normal band around x,
+    one standard deviation `PROGRESS_SPREAD` mid-way, shrinking as sqrt(x) near the start (an early reading says
+    little about the pace) and linearly with the share left near the end (the counter reaches 100 % at the finish,
+    so a reading can stray only as far as the pace of the last stretch varies): sqrt(2)·SPREAD·sqrt(x)·(1-x), plus
+    `PROGRESS_FLOOR`. The recent pace (`PollPlanner._local_finish`), past mid-way: the last two readings' slope
+    extrapolated to 100 % puts the finish within a share of the time left (log-normal; the pace of a render's last
+    stretch varies less than its share done). Each piece of evidence may also mean nothing
+    (`PROGRESS_OUTLIER_SHARE`).
+
+    Called for every cell of every decision's grid, so the constants are worked out once, here.
     """
-    return math.sqrt(2.0) * PROGRESS_SPREAD * math.sqrt(share) * (1.0 - share)
+
+    def __init__(self, readings: list[tuple[float, float]], local: tuple[float, float, float] | None) -> None:
+        self._readings = tuple(readings)
+        self._local = local
+        self._band_scale = 2.0 * PROGRESS_SPREAD**2  # the band's variance is band_scale·x·(1-x)² + floor²
+        self._floor = PROGRESS_FLOOR**2
+        self._trusted = 1.0 - PROGRESS_OUTLIER_SHARE
+        self._norm = 1.0 / math.sqrt(2.0 * math.pi)
+        if local is not None:
+            self._local_norm = self._norm / local[2]
+            self._local_precision = 0.5 / local[2] ** 2
+
+    def __call__(self, start: float, duration: float) -> float:
+        """The likelihood (not normalised) of what was seen, for a render from `start` lasting `duration`."""
+        likelihood = 1.0
+        outlier, trusted = PROGRESS_OUTLIER_SHARE, self._trusted
+        for seen_at, progress in self._readings:
+            share = (seen_at - start) / duration
+            share = 0.0 if share < 0.0 else 1.0 if share > 1.0 else share
+            left = 1.0 - share
+            variance = self._band_scale * share * left * left + self._floor
+            gap = progress - share
+            density = self._norm * math.exp(-0.5 * gap * gap / variance) / math.sqrt(variance)
+            likelihood *= trusted * density + outlier
+        if self._local is not None:
+            seen_at, expected, _ = self._local
+            ratio = (start + duration - seen_at) / (expected - seen_at)
+            if ratio <= 0.0:
+                return 0.0
+            spread = math.log(ratio)
+            likelihood *= trusted * self._local_norm * math.exp(-self._local_precision * spread * spread) + outlier
+        return likelihood
 
 
 def _log_grid(lo: float, hi: float, points: int) -> list[tuple[float, float]]:
