@@ -189,3 +189,47 @@ def test_a_wait_that_times_out_exits_4(frozen_sim: SimulatorHandle, invoke: Invo
     document = json.loads(again.stdout)
     assert document["error"]["type"] == "WaitTimeoutError"
     assert document["job"]["jobId"] == job["jobId"] and document["job"]["terminal"] is False  # the last state seen
+
+
+def _every_sdk_error() -> list[Exception]:
+    """One instance of each error `miraflow` exports, with the fields its CLI line reads."""
+    import httpx
+
+    import miraflow
+    from miraflow.types import JobState, JobStatus
+
+    request = httpx.Request("GET", "https://miraflow.test/api/video/job-1/status")
+    response = httpx.Response(500, request=request)
+    failed = JobStatus(job_id="job-1", status=JobState("inference_failed"))
+    made: dict[type[Exception], Exception] = {
+        miraflow.JobFailedError: miraflow.JobFailedError("job-1", failed),
+        miraflow.WaitTimeoutError: miraflow.WaitTimeoutError("job-1", 60.0, None),
+        miraflow.JobMayExistError: miraflow.JobMayExistError("connection reset", video_name="hello"),
+        miraflow.APIResponseValidationError: miraflow.APIResponseValidationError("bad body", response=response),
+        miraflow.IncompleteBodyError: miraflow.IncompleteBodyError("cut short", expected=10, received=5),
+    }
+    errors = []
+    for name in miraflow.__all__:
+        kind = getattr(miraflow, name)
+        if not (isinstance(kind, type) and issubclass(kind, miraflow.MiraflowError)):
+            continue
+        if kind in made:
+            errors.append(made[kind])
+        elif issubclass(kind, miraflow.APIStatusError):
+            errors.append(kind("the API said no", status_code=500, response=response))
+        else:
+            errors.append(kind("it went wrong"))
+    return errors
+
+
+@pytest.mark.parametrize("error", _every_sdk_error(), ids=lambda error: type(error).__name__)
+def test_every_sdk_error_has_a_filled_in_line(error: Exception) -> None:
+    # The lines are templates (cli/errors.py); a field renamed in the SDK must not leave a template unfillable (the
+    # CLI would fall back to the bare error, losing what to do next).
+    from miraflow.cli.errors import _API_LINES, _CALL_LINES, describe
+
+    template = next((line for kind, line in _CALL_LINES + _API_LINES if isinstance(error, kind)), "{exc}")
+    template.format(exc=error, where="https://miraflow.test/api", key_env="K", url_env="U")
+    failure = describe(error, base_url="https://miraflow.test/api")
+    assert failure is not None
+    assert failure.message and "{" not in failure.message and "\n" not in failure.message

@@ -232,7 +232,10 @@ def _sdk_message(exc: miraflow.MiraflowError, *, where: str) -> str:
             # An unknown avatar or voice, found before any request: its message lists what exists.
             return exc.message
     template = next((line for kind, line in _CALL_LINES + _API_LINES if isinstance(exc, kind)), "{exc}")
-    return template.format(exc=exc, where=where, key_env=API_KEY_ENV, url_env=BASE_URL_ENV)
+    try:
+        return template.format(exc=exc, where=where, key_env=API_KEY_ENV, url_env=BASE_URL_ENV)
+    except (AttributeError, LookupError):  # a template out of step with its class must not hide the error
+        return str(exc)
 
 
 def _listing_paths() -> frozenset[str]:
