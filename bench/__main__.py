@@ -1,4 +1,4 @@
-"""Run the three benchmarks against one simulator and print their figures and ratios (about three minutes)."""
+"""Run the three benchmarks against one simulator and print their figures and ratios (about five minutes)."""
 
 from __future__ import annotations
 
