@@ -18,8 +18,8 @@ Three scenarios run one after the other on the one simulator, the client never t
 worse than fixed polling's, >= 3x fewer calls). Lags are in the client's service seconds. A fourth, `spec, in turn`,
 follows twice as many face-cropped jobs in five waves, each started once the one before has finished, on the same
 clients: the waiter's client learns the jobs' pace in the first wave (`PaceHistory`) and stops probing in the next
-ones, as a script that makes videos batch after batch would see. (All jobs of the other scenarios start at once: their waiter
-never saw a job finish when it plans the first poll, so they measure a client that has not learned yet.)
+ones, as a script that makes videos batch after batch would see. (All jobs of the other scenarios start at once:
+their waiter never saw a job finish when it plans the first poll, so they measure a client that has not learned yet.)
 
 What the waiter gains depends on how well progress tracks the share of the render done. The simulator's progress is
 linear with jitter (each of 8 knots off the line by up to half a segment); the waiter assumes a band about twice as

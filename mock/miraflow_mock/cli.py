@@ -13,7 +13,7 @@ from types import FrameType
 from typing import Any
 
 from miraflow.ready_line import ReadyLine
-from miraflow_mock.prism import NodeToolsError, PrismProcess
+from miraflow_mock.prism import NodeToolsError, PrismProcess, PrismStartError
 
 __all__ = ["main"]
 
@@ -142,9 +142,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         )
     try:
         return serve(config, host=args.host, port=args.port, validate=args.validate)
-    except (RuntimeError, TimeoutError) as exc:
-        if not args.validate:  # only Prism (in front with --validate) fails to start with these
-            raise
+    except (NodeToolsError, PrismStartError) as exc:  # Prism, in front with --validate
         return _prism_did_not_start("miraflow-mock serve", exc)
     except OSError as exc:
         print(f"miraflow-mock serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)

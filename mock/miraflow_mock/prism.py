@@ -24,6 +24,7 @@ from miraflow.spec import spec_path
 __all__ = [
     "NodeToolsError",
     "PrismProcess",
+    "PrismStartError",
     "ensure_node_tools",
     "free_port",
     "node_tools_dir",
@@ -36,6 +37,10 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 
 class NodeToolsError(RuntimeError):
     """Node, npm or the pinned Node packages are missing and cannot be installed."""
+
+
+class PrismStartError(RuntimeError):
+    """Prism was started but did not come up: it exited, or nothing listened on its port in time."""
 
 
 def node_tools_dir() -> Path:
@@ -167,6 +172,9 @@ class PrismProcess:
         )
         try:
             wait_for_port(self.host, self.port, timeout=self.startup_timeout, process=self._process)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            raise PrismStartError(str(exc)) from exc
         except BaseException:
             self.stop()
             raise

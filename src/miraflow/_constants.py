@@ -113,5 +113,5 @@ POLL_LOCAL_RATE_SPREAD = 0.35
 POLL_FINEST_CELL = 0.05  # of the minimum interval: the finest step of the time left the grid resolves
 # A client that saw POLL_TRUST_AFTER jobs of a mode in a row last at least the spec's shortest render (less a lag
 # budget) trusts that range for its next job of the mode: no probe, the first poll at the spec's shortest finish. One
-# job that may have finished sooner ends the trust (it is seen late once; the next jobs probe again).
+# job seen finished by then ends the trust (each wait planned while trusted sees its job late once; later ones probe).
 POLL_TRUST_AFTER = 3

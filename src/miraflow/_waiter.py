@@ -31,10 +31,11 @@ Once the readings make a finish before the spec's shortest one unlikely (a spec-
 does not pull a poll before that finish: the sleep leans on the spec's lower bound, so a job that follows the spec
 costs one poll until then, and the caller still sees it rendering near its end.
 
-A client learns its jobs' pace (`PaceHistory`, one per client): once a few jobs of a mode in a row were still rendering
-a lag budget before the spec's shortest finish, the next job of that mode is planned trusting the range from the
-start (no probe: its first poll is at that finish, where that is within the longest interval). One job that may have
-finished sooner ends the trust: a change of pace is seen late once, then probed for again.
+A client learns its jobs' pace (`PaceHistory`, one per client, per mode and time scale): once a few jobs in a row
+were still rendering a lag budget before the spec's shortest finish, the next job is planned trusting the range from
+the start (no probe: its first poll is at that finish, where that is ahead and within the longest interval). One job
+seen finished by then ends the trust: after a change of pace, each wait planned while trusted sees its job late once,
+and the waits planned after probe again.
 
 `WaitState` applies the rules around the polls: every observed status goes to `on_progress`; each terminal state of
 the spec's lifecycle is handled by its outcome (success returns, failure raises `JobFailedError`); a transient
@@ -133,7 +134,8 @@ def new_planner(
     """
     trust_spec, on_success = False, None
     if history is not None and mode is not None:  # a job of unknown mode says nothing of a mode's pace
-        trust_spec, on_success = history.trusts(mode), functools.partial(history.record, mode)
+        trust_spec = history.trusts(mode, time_scale=time_scale)
+        on_success = functools.partial(history.record, mode, time_scale=time_scale)
     return PollPlanner(
         duration=lifecycle().mode(mode).duration if mode is not None else any_mode_duration(),
         started_after=started_after,
@@ -146,30 +148,32 @@ def new_planner(
 
 
 class PaceHistory:
-    """What a client learned of its jobs' pace: per mode, how many succeeded in a row at the spec's pace.
+    """What a client learned of its jobs' pace: per mode and time scale, how many succeeded in a row at the spec's pace.
 
     At the spec's pace: still rendering a lag budget before the spec's shortest finish (so a first poll at that finish
     would have seen it at most a budget late). After `trust_after` such jobs in a row, the next job of the mode is
-    planned trusting the spec's range (`PollPlanner(trust_spec=True)`: no probe); one job that may have finished
-    sooner ends the trust until `trust_after` more show the pace again. A change of pace is so seen late once.
+    planned trusting the spec's range (`PollPlanner(trust_spec=True)`: no probe); one job seen finished by that
+    finish ends the trust until `trust_after` more show the pace again. After a change of pace, each wait planned
+    while trusted sees its job late once. Thread-safe: a client's sync and async waits may share it.
     """
 
     def __init__(self, trust_after: int = POLL_TRUST_AFTER) -> None:
         if trust_after < 1:
             raise ValueError(f"trust_after must be at least 1, not {trust_after}")
         self.trust_after = trust_after
-        self._streaks: dict[str, int] = {}
+        self._streaks: dict[tuple[str, float], int] = {}
         self._lock = threading.Lock()
 
-    def trusts(self, mode: str) -> bool:
-        """Whether the jobs of `mode` seen lately followed the spec's pace, enough of them in a row."""
+    def trusts(self, mode: str, *, time_scale: float = 1.0) -> bool:
+        """Whether the jobs of `mode` seen lately (at this time scale) kept the spec's pace, enough of them in a row."""
         with self._lock:
-            return self._streaks.get(mode, 0) >= self.trust_after
+            return self._streaks.get((mode, time_scale), 0) >= self.trust_after
 
-    def record(self, mode: str, at_spec_pace: bool) -> None:
-        """Add a succeeded job of `mode`: whether it rendered at the spec's pace."""
+    def record(self, mode: str, at_spec_pace: bool, *, time_scale: float = 1.0) -> None:
+        """Add a succeeded job of `mode` (at this time scale): whether it rendered at the spec's pace."""
+        key = (mode, time_scale)
         with self._lock:
-            self._streaks[mode] = self._streaks.get(mode, 0) + 1 if at_spec_pace else 0
+            self._streaks[key] = self._streaks.get(key, 0) + 1 if at_spec_pace else 0
 
 
 @attrs.frozen
@@ -263,7 +267,8 @@ class PollPlanner:
         self._previous: tuple[float, float] | None = None  # the reading before the latest, for the local rate
         self._lifecycle = lifecycle()
         self.trust_spec = trust_spec  # the client's history vouches for the spec's range: no probe (`PaceHistory`)
-        self._on_success = on_success  # told, when the job succeeds, whether it rendered at the spec's pace
+        self._on_success = on_success  # told once, when the job succeeds, whether it rendered at the spec's pace
+        self._spec_budget = POLL_LAG_BUDGET * time_scale  # the unrelaxed budget, which judges the pace (`at_spec_pace`)
 
     def set_lag_budget(self, seconds: float) -> None:
         """How late (unscaled seconds) a finish may be seen; scaled by the time scale, never below the minimum interval.
@@ -276,8 +281,10 @@ class PollPlanner:
         """Record what a poll answered at `now`."""
         info = self._lifecycle.states[status.status]
         if info.terminal:
-            if status.outcome == "success" and self._on_success is not None and self._not_before is not None:
-                self._on_success(self.at_spec_pace())
+            pace = self.at_spec_pace(now) if status.outcome == "success" else None
+            if pace is not None and self._on_success is not None:
+                self._on_success(pace)
+                self._on_success = None
             return
         self._last_running = now
         if status.status == self._lifecycle.initial:  # still queued: the render starts later than now
@@ -316,14 +323,22 @@ class PollPlanner:
             return PollDecision(max(backoff, min(server_hint, RETRY_AFTER_CEILING)), "honouring Retry-After")
         return PollDecision(backoff, f"backing off after {failures} failed status request(s)")
 
-    def at_spec_pace(self) -> bool:
-        """Whether the job was seen rendering a lag budget before the spec's shortest finish, or later.
+    def at_spec_pace(self, done_at: float) -> bool | None:
+        """For a job seen finished at `done_at`: whether it kept the spec's pace, or None if the polls cannot tell.
 
-        So a first poll at that finish (what a trusted planner makes) would have seen it at most a budget late.
+        At the spec's pace: seen rendering a (unrelaxed) lag budget before the spec's shortest finish, or later, so a
+        first poll at that finish (what a trusted planner makes) would have seen it at most a budget late. Not: seen
+        finished by that finish. A job that finished between a poll before and one after it (a wait begun late, say)
+        says nothing.
         """
-        if self._not_before is None or self._last_running is None:
+        if self._not_before is None:
+            return None
+        shortest = self._not_before + self.duration.min
+        if self._last_running is not None and self._last_running >= shortest - self._spec_budget:
+            return True
+        if done_at <= shortest:
             return False
-        return self._last_running >= self._not_before + self.duration.min - self.lag_budget
+        return None
 
     def _keep_reading(self, reading: tuple[float, float]) -> None:
         """Keep `reading`, and of the earlier ones only a few far enough apart to err independently."""
@@ -336,7 +351,8 @@ class PollPlanner:
         """How long the next poll may wait at most while no reading has shown the render's pace (None: no limit).
 
         The spec's durations may be wrong: until a progress reading or a finish says how fast this service renders,
-        a poll goes at most a lag budget, or the time already waited, after the last one.
+        a poll goes at most a lag budget, or the time already waited, after the last one; unless the client's history
+        vouches for the range and the next poll can be at the spec's shortest finish (`_spec_shortest_finish`).
         """
         if self._reading is not None or self._origin is None or self._spec_shortest_finish(now) is not None:
             return None
@@ -387,13 +403,14 @@ class PollPlanner:
         """The earliest finish of a render that follows the spec's range, once it is worth leaning on, else None.
 
         Worth it once a reading shows a render at the spec's pace; before any reading, only if the client's history
-        vouches for the range (`trust_spec`) and that finish is within the longest interval from `now` (a first poll
-        at it, not a poll that the longest interval places anyway without the probe's reading).
+        vouches for the range (`trust_spec`) and that finish is ahead, within the longest interval from `now` (a first
+        poll at it, not a poll that the longest interval places anyway without the probe's reading, nor one already
+        past).
         """
         if self._not_before is None:
             return None
         shortest = self._not_before + self.duration.min
-        if self._reading is not None or (self.trust_spec and shortest - now <= self.max_interval):
+        if self._reading is not None or (self.trust_spec and now <= shortest <= now + self.max_interval):
             return shortest
         return None
 

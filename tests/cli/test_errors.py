@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from miraflow import MiraflowError
 from miraflow_mock.testing import SimulatorHandle
 
 from .conftest import KEY, PHOTO, SCALE, VIDEO_AVATAR, WRONG_KEY, Invoke, assert_one_line_error, env_for
@@ -226,10 +227,10 @@ def _every_sdk_error() -> list[Exception]:
 def test_every_sdk_error_has_a_filled_in_line(error: Exception) -> None:
     # The lines are templates (cli/errors.py); a field renamed in the SDK must not leave a template unfillable (the
     # CLI would fall back to the bare error, losing what to do next).
-    from miraflow.cli.errors import _API_LINES, _CALL_LINES, describe
+    from miraflow.cli.errors import describe, sdk_template
 
-    template = next((line for kind, line in _CALL_LINES + _API_LINES if isinstance(error, kind)), "{exc}")
-    template.format(exc=error, where="https://miraflow.test/api", key_env="K", url_env="U")
+    assert isinstance(error, MiraflowError)
+    sdk_template(error).format(exc=error, where="https://miraflow.test/api", key_env="K", url_env="U")
     failure = describe(error, base_url="https://miraflow.test/api")
     assert failure is not None
     assert failure.message and "{" not in failure.message and "\n" not in failure.message

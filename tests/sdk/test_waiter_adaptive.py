@@ -126,6 +126,66 @@ def test_the_client_learns_the_pace_of_the_jobs_it_waits_for(api: FakeAPI) -> No
     assert first_sleeps[-1] >= LC.mode("face_cropped").duration.min - POLL_LAG_BUDGET  # then trusts the spec
 
 
+def _seen(planner: PollPlanner, now: float, state: str, progress: int | None = None) -> None:
+    planner.observe(now, JobStatus(job_id="j", status=JobState(state), progress=progress))
+
+
+def test_a_wait_begun_after_the_job_finished_leaves_the_trust_as_it_was() -> None:
+    history = PaceHistory(trust_after=1)
+    history.record("face_cropped", at_spec_pace=True)
+    late = new_planner("face_cropped", started_after=0.0, rng=random.Random(1), history=history)
+    first = late.first_delay(300.0)  # the spec's shortest finish (60 s) is long past: no lean on it
+    assert first.delay <= POLL_LAG_BUDGET and "shortest finish" not in first.reason
+    _seen(late, 300.0, LC.success_state)  # finished some time before: says nothing of its pace
+    assert history.trusts("face_cropped")
+
+
+def test_the_pace_is_judged_against_the_waiter_s_own_budget_and_recorded_once() -> None:
+    history = PaceHistory(trust_after=2)
+    relaxed = new_planner("face_cropped", started_after=0.0, rng=random.Random(1), history=history, lag_budget=27.0)
+    _seen(relaxed, 35.0, LC.progress_state, 90)  # running at 35 s: within the relaxed budget of 60 s, not within 4.5 s
+    _seen(relaxed, 40.0, LC.success_state)
+    assert relaxed.at_spec_pace(40.0) is False
+    steady = new_planner("face_cropped", started_after=0.0, rng=random.Random(1), history=history)
+    _seen(steady, 58.0, LC.progress_state, 60)
+    _seen(steady, 90.0, LC.success_state)
+    _seen(steady, 95.0, LC.success_state)  # the same success seen again counts once
+    assert not history.trusts("face_cropped")
+    # Another time scale (a simulator, say) is another service: its own count.
+    assert not history.trusts("face_cropped", time_scale=0.1)
+
+
+async def test_the_async_client_learns_the_pace_too(api: FakeAPI) -> None:
+    from miraflow import AsyncMiraflow
+
+    from .conftest import FakeAsyncClock
+
+    clock = FakeAsyncClock()
+    created: dict[str, float] = {}
+
+    def status(request: httpx.Request) -> httpx.Response:
+        job_id = request.url.path.split("/")[-2]
+        elapsed = clock.now() - created[job_id]
+        if elapsed >= 90.0:
+            return json_response(200, status_body(LC.success_state, video_id=f"video-{job_id}"))
+        return json_response(200, status_body(LC.progress_state, progress=int(elapsed / 0.9)))
+
+    transport = httpx.MockTransport(api.handle_async)
+    client = AsyncMiraflow(KEY, base_url="https://miraflow.test/api", transport=transport, _clock=clock)
+    first_sleeps = []
+    for index in range(POLL_TRUST_AFTER + 1):
+        job_id = f"job-{index}"
+        api.on("POST", "/api/video/create", json_response(200, {"result": "success", "jobId": job_id}))
+        api.on("GET", f"/api/video/{job_id}/status", status)
+        job = await client.videos.create(avatar=api_avatar(), text="Hello", name="Hello")
+        created[job_id] = clock.now()
+        clock.sleeps.clear()
+        await client.jobs.wait(job)
+        first_sleeps.append(clock.sleeps[0])
+    await client.close()
+    assert max(first_sleeps[:-1]) <= POLL_LAG_BUDGET < LC.mode("face_cropped").duration.min - 5 <= first_sleeps[-1]
+
+
 def _after_a_probe(progress: int) -> PollDecision:
     planner = PollPlanner(
         duration=LC.mode("face_cropped").duration, started_after=0.0, rng=random.Random(1), jitter=0.0

@@ -55,22 +55,28 @@ def test_bad_tenant_option_is_one_line_and_exit_2() -> None:
     assert result.stderr.strip().count("\n") == 0 and "KEY:CREDITS" in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("failure", "said"),
-    [(RuntimeError("Prism exited with code 1"), "exited with code 1"), (TimeoutError("nothing listened"), "listened")],
-)
+@pytest.mark.parametrize("failure", ["exits", "never listens"])
 def test_serve_validate_says_in_one_line_that_prism_did_not_start(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], failure: Exception, said: str
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], failure: str
 ) -> None:
-    from miraflow_mock import cli
-    from miraflow_mock.prism import PrismProcess
+    from miraflow_mock import cli, prism
 
-    def fail(self: PrismProcess) -> None:
-        raise failure
-
-    monkeypatch.setattr(PrismProcess, "start", fail)
+    if failure == "exits":
+        monkeypatch.setattr(prism.PrismProcess, "command", lambda self: [sys.executable, "-c", "raise SystemExit(3)"])
+        said = "exited with code 3"
+    else:
+        monkeypatch.setattr(
+            prism.PrismProcess, "command", lambda self: [sys.executable, "-c", "import time; time.sleep(30)"]
+        )
+        waited = prism.wait_for_port
+        monkeypatch.setattr(
+            prism,
+            "wait_for_port",
+            lambda host, port, *, timeout, process: waited(host, port, timeout=0.5, process=process),
+        )
+        said = "nothing listened"
     code = cli.main(["serve", "--validate", "--host", "127.0.0.1", "--port", "0"])
-    error = capsys.readouterr().err.strip()
+    error = capfd.readouterr().err.strip()
     assert code == 1
     assert error.startswith("miraflow-mock serve: Prism did not start:") and said in error
     assert "\n" not in error and "Traceback" not in error

@@ -24,7 +24,9 @@ download just starts later), so its planner gets `RELAXED_LAG` times the waiter'
 budget is set again at every poll, so it follows the queue: near the end of the campaign it is the waiter's own.
 
 Like one client's waits, the campaign's planners share what its finished jobs showed of the service's pace
-(`PaceHistory`): once a few kept the spec's pace, a job that starts is first polled at the spec's shortest finish.
+(`PaceHistory`): once a few kept the spec's pace, a job that starts is first polled at the spec's shortest finish
+where that is within the longest poll interval (the pace is judged against the waiter's own lag budget, not the
+relaxed one).
 
 If the service does not keep that order, nothing breaks: a wrongly inferred start is corrected by the next poll
 (seen queued: parked again), and the first queued job's fallback polls find what the inference missed.

@@ -213,6 +213,11 @@ _API_LINES: tuple[tuple[type[miraflow.MiraflowError], str], ...] = (
 )
 
 
+def sdk_template(exc: miraflow.MiraflowError) -> str:
+    """The template of `exc`'s line: the first row of `_CALL_LINES` then `_API_LINES` whose class it is."""
+    return next((line for kind, line in _CALL_LINES + _API_LINES if isinstance(exc, kind)), "{exc}")
+
+
 def _sdk_message(exc: miraflow.MiraflowError, *, where: str) -> str:
     """An SDK error's line: the cases that need more than a template first, then `_CALL_LINES` and `_API_LINES`."""
     match exc:
@@ -231,7 +236,7 @@ def _sdk_message(exc: miraflow.MiraflowError, *, where: str) -> str:
         case miraflow.NotFoundError() if exc.response is None:
             # An unknown avatar or voice, found before any request: its message lists what exists.
             return exc.message
-    template = next((line for kind, line in _CALL_LINES + _API_LINES if isinstance(exc, kind)), "{exc}")
+    template = sdk_template(exc)
     try:
         return template.format(exc=exc, where=where, key_env=API_KEY_ENV, url_env=BASE_URL_ENV)
     except (AttributeError, LookupError):  # a template out of step with its class must not hide the error

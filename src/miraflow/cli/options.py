@@ -128,7 +128,7 @@ def video_options(command: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(command)
     def run(*args: object, **kwargs: object) -> None:
-        given = {field.name: kwargs.pop(field.name) for field in attrs.fields(VideoOptions)}
+        given = {field.name: kwargs.pop(field.name, field.default) for field in attrs.fields(VideoOptions)}
         command(*args, options=VideoOptions(**given), **kwargs)  # type: ignore[arg-type]
 
     signature = inspect.Signature([*own, *shared])
