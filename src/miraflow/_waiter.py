@@ -132,19 +132,13 @@ def new_planner(
     With a `history` (what the client learned of its earlier jobs' pace), the planner trusts the spec's range when
     that history does, and adds to it what this job shows when it succeeds.
     """
-    trust_spec, on_success = False, None
-    if history is not None and mode is not None:  # a job of unknown mode says nothing of a mode's pace
-        trust_spec = history.trusts(mode, time_scale=time_scale)
-        on_success = functools.partial(history.record, mode, time_scale=time_scale)
-    return PollPlanner(
-        duration=lifecycle().mode(mode).duration if mode is not None else any_mode_duration(),
-        started_after=started_after,
-        rng=rng,
-        time_scale=time_scale,
-        lag_budget=lag_budget,
-        trust_spec=trust_spec,
-        on_success=on_success,
+    duration = lifecycle().mode(mode).duration if mode is not None else any_mode_duration()
+    planner = PollPlanner(
+        duration=duration, started_after=started_after, rng=rng, time_scale=time_scale, lag_budget=lag_budget
     )
+    if history is not None and mode is not None:  # a job of unknown mode says nothing of a mode's pace
+        planner.learn_with(history, mode)
+    return planner
 
 
 class PaceHistory:
@@ -152,7 +146,7 @@ class PaceHistory:
 
     At the spec's pace: still rendering a lag budget before the spec's shortest finish (so a first poll at that finish
     would have seen it at most a budget late). After `trust_after` such jobs in a row, the next job of the mode is
-    planned trusting the spec's range (`PollPlanner(trust_spec=True)`: no probe); one job seen finished by that
+    planned trusting the spec's range (`PollPlanner.learn_with`: no probe); one job seen finished by that
     finish ends the trust until `trust_after` more show the pace again. After a change of pace, each wait planned
     while trusted sees its job late once. Thread-safe: a client's sync and async waits may share it.
     """
@@ -236,8 +230,6 @@ class PollPlanner:
         spec_doubt: float = POLL_SPEC_DOUBT,
         late_share: float = POLL_LATE_SHARE,
         doubt_span: tuple[float, float] = POLL_DOUBT_SPAN,
-        trust_spec: bool = False,
-        on_success: Callable[[bool], object] | None = None,
     ) -> None:
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, not {time_scale}")
@@ -266,8 +258,8 @@ class PollPlanner:
         self._readings: list[tuple[float, float]] = []  # the readings weighed: the latest and a few earlier ones
         self._previous: tuple[float, float] | None = None  # the reading before the latest, for the local rate
         self._lifecycle = lifecycle()
-        self.trust_spec = trust_spec  # the client's history vouches for the spec's range: no probe (`PaceHistory`)
-        self._on_success = on_success  # told once, when the job succeeds, whether it rendered at the spec's pace
+        self.trust_spec = False  # the client's history vouches for the spec's range: no probe (`learn_with`)
+        self._on_success: Callable[[bool], object] | None = None  # told once, at success, if it kept the spec's pace
         self._spec_budget = POLL_LAG_BUDGET * time_scale  # the unrelaxed budget, which judges the pace (`at_spec_pace`)
 
     def set_lag_budget(self, seconds: float) -> None:
@@ -276,6 +268,11 @@ class PollPlanner:
         A campaign relaxes it while jobs queue behind this one (a finish seen later delays nothing then).
         """
         self.lag_budget = max(seconds * self._time_scale, self.min_interval)
+
+    def learn_with(self, history: PaceHistory, mode: str) -> None:
+        """Plan this job of `mode` as `history` allows (trusting the spec's range once it does); tell it the pace."""
+        self.trust_spec = history.trusts(mode, time_scale=self._time_scale)
+        self._on_success = functools.partial(history.record, mode, time_scale=self._time_scale)
 
     def observe(self, now: float, status: JobStatus) -> None:
         """Record what a poll answered at `now`."""
