@@ -209,6 +209,14 @@ def test_a_caller_sees_progress_move_near_the_end() -> None:
     assert sum(max(readings) >= 80 for readings in seen) >= 0.75 * len(seen)  # most: a reading near the end
 
 
+def test_a_client_that_trusts_the_spec_still_shows_each_job_rendering_near_its_end() -> None:
+    # Trust drops only the probe's early reading (a few percent): the polls near the end are the same.
+    history = PaceHistory()
+    seen = [follow(job, "face_cropped", history)[2] for job in _jobs("face_cropped", 1.0)]
+    assert all(readings and max(readings) >= 40 for readings in seen)  # every job: seen well into its render
+    assert sum(max(readings) >= 80 for readings in seen) >= 0.75 * len(seen)  # most: a reading near the end
+
+
 def test_the_time_scale_comes_from_the_argument_else_the_environment(
     monkeypatch: pytest.MonkeyPatch, api: FakeAPI
 ) -> None:
