@@ -152,35 +152,30 @@ def _describe_campaign(exc: BatchError) -> Failure:
 
 def _describe_sdk(exc: miraflow.MiraflowError, *, base_url: str | None) -> Failure:
     """The one place an SDK error becomes a line and an exit code."""
-    code = next((code for kind, code in _SDK_EXIT_CODES if isinstance(exc, kind)), ExitCode.API_ERROR)
+    code = next((code for kind, code, _ in _CALL_LINES if isinstance(exc, kind)), ExitCode.API_ERROR)
     return Failure(_sdk_message(exc, where=base_url or "the API"), code)
-
-
-# The SDK's errors that are not about the API (those exit 1): a wrong call, a failed job, a wait that ran out.
-_SDK_EXIT_CODES: tuple[tuple[type[miraflow.MiraflowError], ExitCode], ...] = (
-    (miraflow.MissingAPIKeyError, ExitCode.USAGE),
-    (miraflow.InvalidBaseURLError, ExitCode.USAGE),
-    (miraflow.AmbiguousAvatarError, ExitCode.USAGE),
-    (miraflow.AmbiguousVoiceError, ExitCode.USAGE),
-    (miraflow.ModeNotSupportedError, ExitCode.USAGE),
-    (miraflow.JobFailedError, ExitCode.JOB_FAILED),
-    (miraflow.WaitTimeoutError, ExitCode.WAIT_TIMEOUT),
-)
 
 
 # Each SDK error's line, a template filled by `_sdk_message`: what went wrong, then what to do. The first class that
 # matches wins, so subclasses come before their bases. First the errors of a call or a job, raised without an error
-# answer from the API; then the API's answers and the transport's failures.
-_CALL_LINES: tuple[tuple[type[miraflow.MiraflowError], str], ...] = (
+# answer from the API, each with its exit code; then the API's answers and the transport's failures (exit code 1).
+_CALL_LINES: tuple[tuple[type[miraflow.MiraflowError], ExitCode, str], ...] = (
     (
         miraflow.MissingAPIKeyError,
+        ExitCode.USAGE,
         "no API key: pass --api-key KEY or set {key_env} (no key? `miraflow demo` runs on a local simulator)",
     ),
-    (miraflow.InvalidBaseURLError, "{exc} (from --base-url or {url_env})"),
-    (miraflow.AmbiguousAvatarError, "{exc} to --avatar (`miraflow avatars` lists them)"),
-    (miraflow.AmbiguousVoiceError, "{exc} to --voice (`miraflow voices` lists them)"),
-    (miraflow.JobFailedError, "{exc} Create it again; if it keeps failing, try another script or avatar"),
-    (miraflow.WaitTimeoutError, "{exc}: `miraflow wait {exc.job_id}` waits for it again"),
+    (miraflow.InvalidBaseURLError, ExitCode.USAGE, "{exc} (from --base-url or {url_env})"),
+    (miraflow.AmbiguousAvatarError, ExitCode.USAGE, "{exc} to --avatar (`miraflow avatars` lists them)"),
+    (miraflow.AmbiguousVoiceError, ExitCode.USAGE, "{exc} to --voice (`miraflow voices` lists them)"),
+    # A video avatar asked for full background has its own line (`_sdk_message`); any other says it well itself.
+    (miraflow.ModeNotSupportedError, ExitCode.USAGE, "{exc}"),
+    (
+        miraflow.JobFailedError,
+        ExitCode.JOB_FAILED,
+        "{exc} Create it again; if it keeps failing, try another script or avatar",
+    ),
+    (miraflow.WaitTimeoutError, ExitCode.WAIT_TIMEOUT, "{exc}: `miraflow wait {exc.job_id}` waits for it again"),
 )
 _API_LINES: tuple[tuple[type[miraflow.MiraflowError], str], ...] = (
     (miraflow.AuthenticationError, "the API key was not accepted ({exc.message}): check --api-key or {key_env}"),
@@ -215,7 +210,8 @@ _API_LINES: tuple[tuple[type[miraflow.MiraflowError], str], ...] = (
 
 def sdk_template(exc: miraflow.MiraflowError) -> str:
     """The template of `exc`'s line: the first row of `_CALL_LINES` then `_API_LINES` whose class it is."""
-    return next((line for kind, line in _CALL_LINES + _API_LINES if isinstance(exc, kind)), "{exc}")
+    rows = [(kind, line) for kind, _, line in _CALL_LINES] + list(_API_LINES)
+    return next((line for kind, line in rows if isinstance(exc, kind)), "{exc}")
 
 
 def _sdk_message(exc: miraflow.MiraflowError, *, where: str) -> str:
