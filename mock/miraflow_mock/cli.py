@@ -46,7 +46,7 @@ def _run_prism(args: argparse.Namespace) -> int:
         prism = PrismProcess(mode="mock", host=args.host, port=args.port, log_level=args.log_level)
     try:
         prism.start()
-    except (RuntimeError, TimeoutError) as exc:
+    except (NodeToolsError, PrismStartError) as exc:
         return _prism_did_not_start("miraflow-mock", exc)
     ReadyLine(f"miraflow-mock {args.command}", prism.url, f"{prism.url}/api").announce()
     try:
@@ -58,7 +58,7 @@ def _run_prism(args: argparse.Namespace) -> int:
     return code or 1
 
 
-def _prism_did_not_start(command: str, exc: RuntimeError | TimeoutError) -> int:
+def _prism_did_not_start(command: str, exc: NodeToolsError | PrismStartError) -> int:
     """Say in one line why Prism did not start; the exit code: 2 when Node's tools are missing, else 1."""
     if isinstance(exc, NodeToolsError):
         print(f"{command}: {exc}", file=sys.stderr)
@@ -80,7 +80,7 @@ def _run_recorder(args: argparse.Namespace, upstream: str) -> int:
             log_level=args.log_level,
             validate_request=not args.forward_invalid_requests,
         )
-    except (RuntimeError, TimeoutError) as exc:
+    except (NodeToolsError, PrismStartError) as exc:
         return _prism_did_not_start("miraflow-mock proxy", exc)
     except OSError as exc:
         print(f"miraflow-mock proxy: {exc.strerror or exc}", file=sys.stderr)

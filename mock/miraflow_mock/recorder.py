@@ -295,7 +295,6 @@ async def _run(
     log_level: str,
     validate_request: bool,
 ) -> None:
-
     import uvicorn
 
     from miraflow_mock.prism import PrismProcess
