@@ -245,10 +245,7 @@ async def run_campaign(
                 ledger=ledger,
                 folder=folder,
                 avatars={avatar.id: avatar for avatar in catalog.avatars},
-                concurrency=options.concurrency,
-                time_scale=options.time_scale,
-                recreate_ambiguous=options.recreate_ambiguous,
-                max_attempts=options.attempts_bound,
+                options=options,
                 observer=observer,
                 stop=stop if stop is not None else asyncio.Event(),
                 crash=crash_points if crash_points is not None else CrashPoints(),
@@ -276,10 +273,7 @@ class _Run:
     ledger: Ledger
     folder: Path
     avatars: Mapping[str, Avatar]
-    concurrency: int
-    time_scale: float
-    recreate_ambiguous: bool
-    max_attempts: int | None  # None: failed jobs are not retried
+    options: CampaignOptions
     observer: CampaignObserver | None
     stop: asyncio.Event
     crash: CrashPoints
@@ -288,8 +282,8 @@ class _Run:
     def __attrs_post_init__(self) -> None:
         self.rng = random.Random()
         self.gate = RateGate(self.clock, rng=self.rng)
-        pacing = Pacing(self.clock, self.gate, self.time_scale, self.rng)
-        self.limiter = CreateLimiter(self.concurrency)
+        pacing = Pacing(self.clock, self.gate, self.options.time_scale, self.rng)
+        self.limiter = CreateLimiter(self.options.concurrency)
         self.scheduler = PollScheduler(fetch=self.client.jobs.retrieve, pacing=pacing, events=self)
         self.reconciler = Reconciler(list_videos=self.client.videos.list, pacing=pacing, events=self)
         self.pending: deque[int] = deque()
@@ -314,16 +308,17 @@ class _Run:
         started = self.clock.now()
         remove_partial_files(self.folder)
         self.ledger.reset_refused()
-        if self.max_attempts is not None:
-            self.ledger.set_meta("max_attempts", str(self.max_attempts))
-            self.retries += len(self.ledger.retry_failed(max_attempts=self.max_attempts))
+        bound = self.options.attempts_bound  # None: failed jobs are not retried
+        if bound is not None:
+            self.ledger.set_meta("max_attempts", str(bound))
+            self.retries += len(self.ledger.retry_failed(max_attempts=bound))
         await self._resume()
         self._changed()
         background = [
             asyncio.ensure_future(self._guard(self.scheduler.run())),
             asyncio.ensure_future(self._guard(self.reconciler.run())),
             asyncio.ensure_future(self._guard(self._creator())),
-            *(asyncio.ensure_future(self._guard(self._downloader())) for _ in range(self.concurrency)),
+            *(asyncio.ensure_future(self._guard(self._downloader())) for _ in range(self.options.concurrency)),
         ]
         stopper = asyncio.ensure_future(self.stop.wait())
         finisher = asyncio.ensure_future(self.done.wait())
@@ -540,11 +535,12 @@ class _Run:
     def job_failed(self, job: WaitingJob, failure: JobFailedError) -> None:
         self.ledger.mark_failed(job.key, failure.state, str(failure))
         self.open_seqs.pop(job.key, None)
+        bound = self.options.attempts_bound
         if (
-            self.max_attempts is not None
+            bound is not None
             and self.creating
             and not self.halted
-            and self.ledger.mark_retry(job.key, max_attempts=self.max_attempts)
+            and self.ledger.mark_retry(job.key, max_attempts=bound)
         ):
             logger.debug("row %d: its job %s failed (%s); creating it again", job.key, job.job_id, failure.state)
             self.retries += 1
@@ -581,7 +577,7 @@ class _Run:
                 f"its create may not have reached the service: no video named like {row.api_name!r} appeared in "
                 "time (a rerun looks again; --recreate-ambiguous creates it again)",
             )
-        if self.recreate_ambiguous and self.creating and not self.halted:
+        if self.options.recreate_ambiguous and self.creating and not self.halted:
             self.ledger.mark_recreate(suspect.key)
             self.pending.append(suspect.key)
             self.pending_added.set()
