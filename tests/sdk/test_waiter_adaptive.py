@@ -99,27 +99,43 @@ def test_trust_skips_the_probe_only_where_the_first_poll_can_be_the_spec_shortes
     assert untold.first_delay(0.0).delay <= POLL_LAG_BUDGET
 
 
+class _Renders:
+    """A fake service whose jobs each render in 90 s on `clock`, from the moment `started` is told, with progress."""
+
+    RENDER = 90.0
+
+    def __init__(self, api: FakeAPI, clock: FakeClock) -> None:
+        self._api, self._clock = api, clock
+        self._started: dict[str, float] = {}
+
+    def next_job(self, index: int) -> str:
+        """Route the next create to a new job, and its status to this service; return the job's id."""
+        job_id = f"job-{index}"
+        self._api.on("POST", "/api/video/create", json_response(200, {"result": "success", "jobId": job_id}))
+        self._api.on("GET", f"/api/video/{job_id}/status", self._status)
+        return job_id
+
+    def started(self, job_id: str) -> None:
+        self._started[job_id] = self._clock.now()
+        self._clock.sleeps.clear()
+
+    def _status(self, request: httpx.Request) -> httpx.Response:
+        job_id = request.url.path.split("/")[-2]
+        elapsed = self._clock.now() - self._started[job_id]
+        if elapsed >= self.RENDER:
+            return json_response(200, status_body(LC.success_state, video_id=f"video-{job_id}"))
+        return json_response(200, status_body(LC.progress_state, progress=int(100 * elapsed / self.RENDER)))
+
+
 def test_the_client_learns_the_pace_of_the_jobs_it_waits_for(api: FakeAPI) -> None:
     clock = FakeClock()
-    render = 90.0
-    created: dict[str, float] = {}
-
-    def status(request: httpx.Request) -> httpx.Response:
-        job_id = request.url.path.split("/")[-2]
-        elapsed = clock.now() - created[job_id]
-        if elapsed >= render:
-            return json_response(200, status_body(LC.success_state, video_id=f"video-{job_id}"))
-        return json_response(200, status_body(LC.progress_state, progress=int(100 * elapsed / render)))
-
+    renders = _Renders(api, clock)
     client = Miraflow(KEY, base_url="https://miraflow.test/api", transport=httpx.MockTransport(api), _clock=clock)
     first_sleeps = []
     for index in range(POLL_TRUST_AFTER + 1):
-        job_id = f"job-{index}"
-        api.on("POST", "/api/video/create", json_response(200, {"result": "success", "jobId": job_id}))
-        api.on("GET", f"/api/video/{job_id}/status", status)
+        job_id = renders.next_job(index)
         job = client.videos.create(avatar=api_avatar(), text="Hello", name="Hello")
-        created[job_id] = clock.now()
-        clock.sleeps.clear()
+        renders.started(job_id)
         assert client.jobs.wait(job).video_id == f"video-{job_id}"
         first_sleeps.append(clock.sleeps[0])
     assert all(sleep <= POLL_LAG_BUDGET for sleep in first_sleeps[:-1])  # probes while it learns
@@ -161,25 +177,14 @@ async def test_the_async_client_learns_the_pace_too(api: FakeAPI) -> None:
     from .conftest import FakeAsyncClock
 
     clock = FakeAsyncClock()
-    created: dict[str, float] = {}
-
-    def status(request: httpx.Request) -> httpx.Response:
-        job_id = request.url.path.split("/")[-2]
-        elapsed = clock.now() - created[job_id]
-        if elapsed >= 90.0:
-            return json_response(200, status_body(LC.success_state, video_id=f"video-{job_id}"))
-        return json_response(200, status_body(LC.progress_state, progress=int(elapsed / 0.9)))
-
+    renders = _Renders(api, clock)
     transport = httpx.MockTransport(api.handle_async)
     client = AsyncMiraflow(KEY, base_url="https://miraflow.test/api", transport=transport, _clock=clock)
     first_sleeps = []
     for index in range(POLL_TRUST_AFTER + 1):
-        job_id = f"job-{index}"
-        api.on("POST", "/api/video/create", json_response(200, {"result": "success", "jobId": job_id}))
-        api.on("GET", f"/api/video/{job_id}/status", status)
+        job_id = renders.next_job(index)
         job = await client.videos.create(avatar=api_avatar(), text="Hello", name="Hello")
-        created[job_id] = clock.now()
-        clock.sleeps.clear()
+        renders.started(job_id)
         await client.jobs.wait(job)
         first_sleeps.append(clock.sleeps[0])
     await client.close()
